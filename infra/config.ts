@@ -34,6 +34,11 @@ export interface Settings {
   blue: ColorSettings;
   green: ColorSettings;
   desiredCount: number;
+  /**
+   * Scale of the canary colour's task set in percent of desiredCount. The
+   * driver sets 0 to scale down the old stable some time after a promotion.
+   */
+  canaryScale: number;
   containerPort: number;
   listenerPort: number;
   cpu: number;
@@ -190,6 +195,7 @@ export function parseSettings(get: RawConfig): Settings {
     blue: colorSettings(get, "blue", image),
     green: colorSettings(get, "green", image),
     desiredCount: integer(get, "desiredCount", 2, 1, 100),
+    canaryScale: integer(get, "canaryScale", 100, 0, 100),
     containerPort: integer(get, "containerPort", 4000, 1, 65535),
     listenerPort: integer(get, "listenerPort", 80, 1, 65535),
     cpu: integer(get, "cpu", 256, 256, 16384),

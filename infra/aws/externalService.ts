@@ -8,6 +8,8 @@ export interface ExternalServiceArgs {
   /** Existing cluster name or ARN; a cluster is created when absent. */
   cluster?: string;
   desiredCount: number;
+  /** Task set scale per colour, percent of desiredCount. */
+  scale: Record<Color, number>;
   containerPort: number;
   cpu: number;
   memory: number;
@@ -153,7 +155,7 @@ export class ExternalService extends pulumi.ComponentResource {
               targetGroupArn: args.targetGroupArns[color],
             },
           ],
-          scale: { unit: "PERCENT", value: 100 },
+          scale: { unit: "PERCENT", value: args.scale[color] },
           waitUntilStable: true,
         },
         { parent: this, dependsOn: args.dependsOn },

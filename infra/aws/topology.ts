@@ -52,6 +52,10 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
       {
         cluster: settings.cluster,
         desiredCount: settings.desiredCount,
+        scale: {
+          [settings.stableColor]: 100,
+          [settings.canaryColor]: settings.canaryScale,
+        } as Record<Color, number>,
         containerPort: settings.containerPort,
         cpu: settings.cpu,
         memory: settings.memory,

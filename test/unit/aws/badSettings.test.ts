@@ -21,6 +21,7 @@ const cases: [Record<string, string>, string][] = [
     'invalid setting vpcId="vpc-1": needs subnetIds (the existing VPC\'s subnets for tasks)',
   ],
   [{ desiredCount: "0" }, 'invalid setting desiredCount="0": must be an integer from 1 to 100'],
+  [{ canaryScale: "150" }, 'invalid setting canaryScale="150": must be an integer from 0 to 100'],
   [{ platform: "gcp" }, 'invalid setting platform="gcp": must be "aws" or "local"'],
   [{ assignPublicIp: "yes" }, 'invalid setting assignPublicIp="yes": must be true or false'],
   [

@@ -118,6 +118,18 @@ describe("AWS topology (Pulumi mocks)", function () {
     expect(run.one("aws:ecs/service:Service").inputs.desiredCount).to.equal(3);
   });
 
+  it("scales the canary colour's task set by canaryScale and keeps the stable at 100", async () => {
+    const run = await runProgram({ ...base, stableColor: "green", canaryScale: "0" });
+    expect(run.one(TASK_SET, "canary-green").inputs.scale).to.deep.equal({
+      unit: "PERCENT",
+      value: 100,
+    });
+    expect(run.one(TASK_SET, "canary-blue").inputs.scale).to.deep.equal({
+      unit: "PERCENT",
+      value: 0,
+    });
+  });
+
   it("uses a per-colour image when one is set", async () => {
     const run = await runProgram({
       ...base,
