@@ -1,0 +1,66 @@
+import { expect } from "chai";
+import * as http from "http";
+import { isRunning } from "../../../infra/local/child-processes";
+import { healthCheck } from "../../../infra/local/http-json";
+import { ProcessPool } from "./support/process-pool";
+import { sendRequests } from "./support/traffic-client";
+
+function get(
+  url: string,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      })
+      .on("error", reject);
+  });
+}
+
+describe("sample service (real process)", function () {
+  this.timeout(20_000);
+  const pool = new ProcessPool();
+  after(() => pool.stopAll());
+
+  it("answers / with its APPVERSION on the port it reports, and 404 elsewhere", async () => {
+    const { url } = await pool.service("3.1.4");
+    const root = await get(`${url}/`);
+    expect(root.status).to.equal(200);
+    expect(root.body).to.equal("Hello World! Version: 3.1.4\n");
+    expect(root.headers["x-app-version"]).to.equal("3.1.4");
+    expect((await get(`${url}/other`)).status).to.equal(404);
+  });
+
+  it("answers exactly the configured share with 500 but passes every health check", async () => {
+    const { url } = await pool.service("1.0.0", { errorRate: 0.2 });
+    const tally = await sendRequests(`${url}/`, 500, 20_000, 4);
+    expect(tally.failures).to.deep.equal([]);
+    expect(tally.byStatus).to.deep.equal({ "200": 400, "500": 100 });
+    const checks = await Promise.all(Array.from({ length: 20 }, () => healthCheck(url, 1000)));
+    expect(checks.every((s) => s === 200)).to.equal(true);
+  });
+
+  it("adds the configured latency to client requests only", async () => {
+    const { url } = await pool.service("1.0.0", { latencyMs: 200 });
+    let started = Date.now();
+    await get(`${url}/`);
+    expect(Date.now() - started).to.be.at.least(190);
+    started = Date.now();
+    expect(await healthCheck(url, 1000)).to.equal(200);
+    expect(Date.now() - started).to.be.below(150);
+  });
+
+  it("finishes requests in flight on SIGTERM, then exits", async () => {
+    const { url, proc } = await pool.service("1.0.0", { latencyMs: 500 });
+    const inFlight = get(`${url}/`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopping = pool.stop(proc, 5000);
+    expect((await inFlight).status).to.equal(200);
+    await stopping;
+    expect(isRunning(proc.pid, proc.token)).to.equal(false);
+    expect(await healthCheck(url, 500)).to.equal(0);
+  });
+});
