@@ -1,0 +1,49 @@
+/**
+ * Process entry of the local load balancer. Started with `--port=` (0 = a free
+ * port) and optional `--admin-port=`, `--host=`, `--health-interval-ms=`,
+ * `--drain-ms=`; `--instance=` only marks the process as the one a resource started.
+ */
+import { DEFAULT_HEALTH_CHECK, startBalancer } from "./balancer";
+import { integerArg, parseArgs } from "./process-args";
+import { reportReady } from "./protocol";
+
+const KNOWN = ["port", "admin-port", "host", "health-interval-ms", "drain-ms", "instance"];
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), KNOWN);
+  const interval = integerArg(
+    args,
+    "health-interval-ms",
+    DEFAULT_HEALTH_CHECK.intervalMs,
+    50,
+    60_000,
+  );
+  const balancer = await startBalancer({
+    host: args.get("host") ?? "127.0.0.1",
+    port: integerArg(args, "port", 0, 0, 65535),
+    adminPort: integerArg(args, "admin-port", 0, 0, 65535),
+    healthCheck: {
+      ...DEFAULT_HEALTH_CHECK,
+      intervalMs: interval,
+      timeoutMs: Math.min(interval, 1000),
+    },
+    maxAttempts: 3,
+    targetTimeoutMs: 60_000,
+  });
+  const drainMs = integerArg(args, "drain-ms", 10_000, 0, 600_000);
+  console.log(
+    `balancer listening on port ${balancer.port}, admin on port ${balancer.adminPort} (pid ${process.pid})`,
+  );
+  reportReady({ port: balancer.port, adminPort: balancer.adminPort });
+  const stop = (signal: string) => {
+    console.log(`${signal}: draining`);
+    balancer.close(drainMs).then(() => process.exit(0));
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

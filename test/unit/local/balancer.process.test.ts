@@ -1,0 +1,161 @@
+import { expect } from "chai";
+import type { MetricsView, RuleView } from "../../../infra/local/balancer";
+import { isRunning } from "../../../infra/local/child-processes";
+import { requestJson } from "../../../infra/local/http-json";
+import { ProcessPool, putRule } from "./support/process-pool";
+import { sendRequests, sleep, startTraffic } from "./support/traffic-client";
+
+async function config(adminUrl: string): Promise<RuleView> {
+  const { status, body } = await requestJson("GET", `${adminUrl}/config`);
+  expect(status).to.equal(200);
+  return body as RuleView;
+}
+
+async function metrics(adminUrl: string): Promise<MetricsView> {
+  const { status, body } = await requestJson("GET", `${adminUrl}/metrics`);
+  expect(status).to.equal(200);
+  return body as MetricsView;
+}
+
+describe("local load balancer (real processes)", function () {
+  this.timeout(60_000);
+  const pool = new ProcessPool();
+  let blue: string[];
+  let green: string[];
+  let lb: Awaited<ReturnType<ProcessPool["balancer"]>>;
+
+  before(async () => {
+    const services = await Promise.all([
+      pool.service("blue-1"),
+      pool.service("blue-1"),
+      pool.service("green-1"),
+      pool.service("green-1"),
+    ]);
+    blue = services.slice(0, 2).map((s) => s.url);
+    green = services.slice(2).map((s) => s.url);
+    lb = await pool.balancer();
+  });
+  after(() => pool.stopAll());
+
+  it("answers 503 before it has a rule", async () => {
+    const tally = await sendRequests(lb.url, 5, 5000, 1);
+    expect(tally.byStatus).to.deep.equal({ "503": 5 });
+  });
+
+  it("splits requests exactly by weight and round-robins within a group", async () => {
+    const put = await putRule(lb.adminUrl, [
+      { id: "tg/blue", weight: 70, targets: blue },
+      { id: "tg/green", weight: 30, targets: green },
+    ]);
+    expect(put.status).to.equal(200);
+    const tally = await sendRequests(lb.url, 1000);
+    expect(tally.failures).to.deep.equal([]);
+    expect(tally.byVersion).to.deep.equal({ "blue-1": 700, "green-1": 300 });
+  });
+
+  it("applies a weight change in place, without restarting or failing a request", async () => {
+    const traffic = startTraffic(lb.url, { maxRequests: 20_000, maxMs: 20_000 });
+    await sleep(300);
+    for (const weights of [
+      [0, 100],
+      [100, 0],
+      [50, 50],
+    ]) {
+      const put = await putRule(lb.adminUrl, [
+        { id: "tg/blue", weight: weights[0], targets: blue },
+        { id: "tg/green", weight: weights[1], targets: green },
+      ]);
+      expect(put.status).to.equal(200);
+      expect((put.body as RuleView).groups.map((g) => g.weight)).to.deep.equal(weights);
+      await sleep(200);
+    }
+    const tally = await traffic.stop();
+    expect(tally.failures).to.deep.equal([]);
+    expect(Object.keys(tally.byStatus)).to.deep.equal(["200"]);
+    expect(tally.sent).to.be.greaterThan(100);
+    expect(isRunning(lb.proc.pid, lb.proc.token)).to.equal(true);
+    const after = await sendRequests(lb.url, 100);
+    expect(after.byVersion).to.deep.equal({ "blue-1": 50, "green-1": 50 });
+  });
+
+  it("refuses an invalid rule with a message and keeps the rule it had", async () => {
+    const before = await config(lb.adminUrl);
+    const put = await putRule(lb.adminUrl, [{ id: "tg/blue", weight: 1000, targets: blue }]);
+    expect(put.status).to.equal(400);
+    expect((put.body as { error: string }).error).to.match(/groups\[0\]\.weight .* 0 to 999/);
+    expect(await config(lb.adminUrl)).to.deep.equal(before);
+    const notJson = await requestJson("GET", `${lb.adminUrl}/nope`);
+    expect(notJson.status).to.equal(404);
+  });
+
+  it("keeps serving when a target dies, and reports it unhealthy", async () => {
+    const spare = await pool.service("blue-1");
+    await putRule(lb.adminUrl, [
+      { id: "tg/blue", weight: 100, targets: [...blue, spare.url] },
+      { id: "tg/green", weight: 0, targets: green },
+    ]);
+    const traffic = startTraffic(lb.url, { maxRequests: 20_000, maxMs: 10_000 });
+    await sleep(200);
+    process.kill(spare.proc.pid, "SIGKILL");
+    await sleep(600);
+    const tally = await traffic.stop();
+    expect(tally.failures).to.deep.equal([]);
+    expect(Object.keys(tally.byStatus)).to.deep.equal(["200"]);
+    const view = await config(lb.adminUrl);
+    const targets = view.groups[0].targets;
+    expect(targets.find((t) => t.url === spare.url)?.healthy).to.equal(false);
+    expect(targets.filter((t) => t.healthy).map((t) => t.url)).to.deep.equal(blue);
+  });
+
+  it("switches to new targets and drains the old ones without failing a request", async () => {
+    const fresh = await Promise.all([pool.service("green-2"), pool.service("green-2")]);
+    const oldGreen = pool.started.filter((p) => green.includes(`http://127.0.0.1:${p.ports.port}`));
+    const traffic = startTraffic(lb.url, { maxRequests: 20_000, maxMs: 10_000 });
+    await putRule(lb.adminUrl, [
+      { id: "tg/blue", weight: 50, targets: blue },
+      { id: "tg/green", weight: 50, targets: green },
+    ]);
+    await sleep(300);
+    await putRule(lb.adminUrl, [
+      { id: "tg/blue", weight: 50, targets: blue },
+      { id: "tg/green", weight: 50, targets: fresh.map((f) => f.url) },
+    ]);
+    await Promise.all(oldGreen.map((p) => pool.stop(p, 5000)));
+    await sleep(300);
+    const tally = await traffic.stop();
+    expect(tally.failures).to.deep.equal([]);
+    expect(Object.keys(tally.byStatus)).to.deep.equal(["200"]);
+    expect(tally.byVersion["green-1"]).to.be.greaterThan(0);
+    expect(tally.byVersion["green-2"]).to.be.greaterThan(0);
+    green = fresh.map((f) => f.url);
+  });
+
+  it("counts requests, 5xx and latency per target group as a client saw them", async () => {
+    const faulty = await Promise.all([
+      pool.service("red-1", { errorRate: 0.2, latencyMs: 20 }),
+      pool.service("red-1", { errorRate: 0.2, latencyMs: 20 }),
+    ]);
+    await putRule(lb.adminUrl, [
+      { id: "tg/blue", weight: 50, targets: blue },
+      { id: "tg/red", weight: 50, targets: faulty.map((f) => f.url) },
+    ]);
+    const before = await metrics(lb.adminUrl);
+    const tally = await sendRequests(lb.url, 400, 30_000, 16);
+    const after = await metrics(lb.adminUrl);
+    expect(tally.failures).to.deep.equal([]);
+    const delta = (id: string, key: "requests" | "errors5xx") =>
+      after.targetGroups[id].totals[key] - (before.targetGroups[id]?.totals[key] ?? 0);
+    expect(delta("tg/red", "requests")).to.equal(tally.byVersion["red-1"]).and.to.equal(200);
+    expect(delta("tg/red", "errors5xx"))
+      .to.equal(tally.errors5xxByVersion["red-1"])
+      .and.to.equal(40);
+    expect(delta("tg/blue", "requests")).to.equal(tally.byVersion["blue-1"]);
+    expect(delta("tg/blue", "errors5xx")).to.equal(0);
+    const redMinutes = after.targetGroups["tg/red"].minutes;
+    expect(redMinutes.reduce((sum, m) => sum + m.requests, 0)).to.equal(200);
+    const latest = redMinutes[redMinutes.length - 1];
+    expect(latest.latencyMs?.p50).to.be.at.least(19);
+    expect(latest.latencyMs?.p99).to.be.at.least(latest.latencyMs?.p50 ?? Infinity);
+    expect(after.unrouted.requests).to.equal(5);
+  });
+});
