@@ -1,0 +1,124 @@
+import { Color } from "../../infra/config";
+import { Step } from "./plan";
+
+/** The gates a release runs at every step; kept in the release so a resumed run judges alike. */
+export interface GateSettings {
+  /** Ask a person before each next step (a prompt on a terminal, a pause otherwise). */
+  manual: boolean;
+  metrics?: {
+    mode: "judge" | "thresholds";
+    /** Error-rate ratio canary/stable the judge tolerates. */
+    allowedErrorRatio: number;
+    /** Latency (p99) ratio canary/stable the judge tolerates. */
+    allowedLatencyRatio: number;
+    /** Plain thresholds: the canary's maximum error rate (0-1) and p99 latency (ms). */
+    maxErrorRate: number;
+    maxP99Ms?: number;
+    minRequests: number;
+  };
+  probe?: { requests: number; minSuccessRate: number };
+  webhook?: { url: string; timeoutMs: number };
+  /** How long a step may stay inconclusive past its bake time before the release rolls back. */
+  maxInconclusiveMs: number;
+  /** How often gates are evaluated while a step holds. */
+  intervalMs: number;
+}
+
+export type Phase =
+  | "deploying"
+  | "shifting"
+  | "gating"
+  | "promoting"
+  | "rolling-back"
+  | "scaling-down"
+  | "done";
+
+export type Status = "running" | "paused" | "promoted" | "rolled-back" | "aborted" | "failed";
+
+export interface Decision {
+  at: number;
+  step: number;
+  weight: number;
+  gate: string;
+  verdict: "pass" | "fail" | "inconclusive" | "pause" | "approved" | "aborted";
+  reason: string;
+}
+
+/**
+ * A release's progress, stored in the stack's config (`release`) so that any
+ * driver, `status`, or a restart reads the same thing.
+ */
+export interface ReleaseState {
+  id: string;
+  version: string;
+  /** Version the stable colour served when the release began. */
+  previousVersion: string;
+  stableColor: Color;
+  canaryColor: Color;
+  steps: Step[];
+  gates: GateSettings;
+  /** Index into steps; -1 while the new version is being deployed at weight 0. */
+  stepIndex: number;
+  phase: Phase;
+  status: Status;
+  /** When the current step's weight was applied (epoch ms); its bake time counts from here. */
+  stepStartedAt?: number;
+  /** When each step's weight was applied (epoch ms), by step index: metrics evidence accumulates over them. */
+  stepStarts: number[];
+  /** Steps a person approved (manual gate). */
+  approvedSteps: number[];
+  /** After promotion: when the old stable colour is scaled down (epoch ms). */
+  scaleDownAt?: number;
+  scaleDownDelayMs: number;
+  startedAt: number;
+  updatedAt: number;
+  /** Why the release ended, when it did not promote. */
+  outcome?: string;
+  decisions: Decision[];
+}
+
+/** A release still owning traffic decisions: running or paused, not yet promoted or rolled back. */
+export function isActive(state: ReleaseState | undefined): state is ReleaseState & {
+  status: "running" | "paused";
+} {
+  return state !== undefined && (state.status === "running" || state.status === "paused");
+}
+
+/** A promoted release whose old stable colour still runs: an abort can swap back at once. */
+export function canSwapBack(
+  state: ReleaseState | undefined,
+): state is ReleaseState & { status: "promoted" } {
+  return state !== undefined && state.status === "promoted" && state.phase === "scaling-down";
+}
+
+/** The release's canary weight at its current point (0 while deploying). */
+export function currentWeight(state: ReleaseState): number {
+  return state.stepIndex < 0 ? 0 : state.steps[state.stepIndex].weight;
+}
+
+export const RELEASE_KEY = "release";
+
+export function encodeState(state: ReleaseState): string {
+  return JSON.stringify(state);
+}
+
+export function decodeState(raw: string | undefined): ReleaseState | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  try {
+    const parsed = JSON.parse(raw) as ReleaseState;
+    if (typeof parsed.version !== "string" || !Array.isArray(parsed.steps)) {
+      throw new Error("not a release");
+    }
+    return parsed;
+  } catch (err) {
+    throw new Error(
+      `the stack setting ${RELEASE_KEY} is not a release written by ecs-canary (${(err as Error).message}); ` +
+        `remove it with \`pulumi config rm ${RELEASE_KEY}\` if nothing is in progress`,
+    );
+  }
+}
+
+/** Keeps the last decisions only, so the stack config stays small. */
+export function withDecision(state: ReleaseState, decision: Decision, keep = 50): ReleaseState {
+  return { ...state, decisions: [...state.decisions, decision].slice(-keep) };
+}

@@ -1,0 +1,119 @@
+import { parseSettings } from "../../infra/config";
+import { StackOutputs } from "../../infra/outputs";
+import { weightsFor } from "../../infra/weights";
+import { StackPort } from "../../automation/stack/port";
+
+/** What one update applied, as the platform would see it. */
+export interface AppliedUpdate {
+  stableColor: string;
+  canaryWeight: number;
+  canaryScale: number;
+  blueVersion: string;
+  greenVersion: string;
+}
+
+/** Thrown by a scripted crash: the driver process "dies" at that point. */
+export class Crash extends Error {}
+
+/**
+ * A stack held in memory for unit tests of the release engine: settings as
+ * Pulumi stores them, and an update that computes the outputs the program
+ * would export. Failures are scripted per update.
+ */
+export class MemoryStack implements StackPort {
+  config: Record<string, string>;
+  applied: AppliedUpdate[] = [];
+  last?: StackOutputs;
+  /** Updates (1-based count) that fail with an engine error. */
+  failUpdates = new Set<number>();
+  /** Updates after which the load balancer reports other weights than asked. */
+  misapplyUpdates = new Set<number>();
+  /** Operation number (counting getConfig, setConfig and up) at which the process dies. */
+  crashAt?: number;
+  operations = 0;
+  private updates = 0;
+
+  constructor(
+    readonly name: string,
+    config: Record<string, string>,
+  ) {
+    this.config = { ...config };
+  }
+
+  private tick() {
+    this.operations++;
+    // Once dead, the process does nothing more: every later operation fails too.
+    if (this.crashAt !== undefined && this.operations >= this.crashAt) {
+      throw new Crash(`crash at ${this.crashAt}`);
+    }
+  }
+
+  async getConfig() {
+    this.tick();
+    return { ...this.config };
+  }
+
+  async setConfig(values: Record<string, string | undefined>) {
+    this.tick();
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete this.config[key];
+      else this.config[key] = value;
+    }
+  }
+
+  async up(): Promise<StackOutputs> {
+    this.tick();
+    this.updates++;
+    if (this.failUpdates.has(this.updates))
+      throw new Error(`error: update ${this.updates} failed: task set did not stabilize`);
+    const s = parseSettings((key) => this.config[key]);
+    const weights = weightsFor(s.stableColor, s.canaryWeight);
+    if (this.misapplyUpdates.has(this.updates))
+      weights[s.canaryColor] = Math.max(0, weights[s.canaryColor] - 5);
+    this.applied.push({
+      stableColor: s.stableColor,
+      canaryWeight: s.canaryWeight,
+      canaryScale: s.canaryScale,
+      blueVersion: s.blue.version,
+      greenVersion: s.green.version,
+    });
+    const color = (c: "blue" | "green") => ({
+      version: s[c].version,
+      targetGroupArn: `tg-${c}`,
+      targetGroupArnSuffix: `targetgroup/${c}`,
+      taskSetId: `ts-${c}-${s[c].version}`,
+    });
+    this.last = {
+      platform: "aws",
+      url: "http://memory",
+      canaryWeight: s.canaryWeight,
+      stableColor: s.stableColor,
+      canaryColor: s.canaryColor,
+      weights,
+      blue: color("blue"),
+      green: color("green"),
+      loadBalancerArnSuffix: "app/memory/1",
+      listenerRuleArn: "rule",
+      clusterName: "memory",
+      serviceName: "svc",
+      region: "memory",
+      metricsSource: {
+        kind: "cloudwatch",
+        region: "memory",
+        loadBalancerArnSuffix: "app/memory/1",
+        targetGroupArnSuffixes: { blue: "targetgroup/blue", green: "targetgroup/green" },
+      },
+    };
+    return this.last;
+  }
+
+  async outputs() {
+    this.tick();
+    return this.last;
+  }
+
+  /** The canary weights of the updates so far, e.g. [0, 10, 50, 100, 0]. */
+  weights(): string[] {
+    return this.applied.map((a) => `${a.stableColor}:${a.canaryWeight}`);
+  }
+}

@@ -1,0 +1,448 @@
+import { expect } from "chai";
+import { BakeGate } from "../../../automation/gates/bake";
+import {
+  Approver,
+  Gate,
+  GateContext,
+  GateResult,
+  GateVerdict,
+} from "../../../automation/gates/gate";
+import {
+  EngineDeps,
+  ReleaseEngine,
+  ReleaseEvent,
+  ReleaseRequest,
+} from "../../../automation/release/engine";
+import { ReleaseInProgressError, UsageError } from "../../../automation/release/errors";
+import { parseSteps } from "../../../automation/release/plan";
+import { decodeState, GateSettings, RELEASE_KEY } from "../../../automation/release/state";
+import { FakeClock } from "../../support/fakeClock";
+import { MemoryStack } from "../../support/memoryStack";
+
+const MIN = 60_000;
+
+/** A metrics gate whose verdicts are scripted per step (index) and call. */
+class ScriptedGate implements Gate {
+  readonly name = "metrics";
+  calls: { step: number; elapsedMs: number }[] = [];
+  constructor(private readonly script: (step: number, call: number) => GateVerdict) {}
+  async check(ctx: GateContext): Promise<GateResult> {
+    const call = this.calls.filter((c) => c.step === ctx.stepIndex).length;
+    this.calls.push({ step: ctx.stepIndex, elapsedMs: ctx.elapsedMs });
+    const verdict = this.script(ctx.stepIndex, call);
+    return { gate: this.name, verdict, reason: `scripted ${verdict} (errors 12/600 vs 6/5400)` };
+  }
+}
+
+class ScriptedApprover implements Approver {
+  asked = 0;
+  constructor(private readonly answers: ("approved" | "rejected" | "unavailable")[]) {}
+  async ask() {
+    return this.answers[Math.min(this.asked++, this.answers.length - 1)];
+  }
+}
+
+const gates = (overrides: Partial<GateSettings> = {}): GateSettings => ({
+  manual: false,
+  maxInconclusiveMs: 5 * MIN,
+  intervalMs: 30_000,
+  ...overrides,
+});
+
+const request = (overrides: Partial<ReleaseRequest> = {}): ReleaseRequest => ({
+  version: "1.0.2",
+  steps: parseSteps("10,50,100", MIN),
+  gates: gates(),
+  scaleDownDelayMs: 2 * MIN,
+  ...overrides,
+});
+
+function setup(
+  opts: {
+    metrics?: (step: number, call: number) => GateVerdict;
+    approver?: ScriptedApprover;
+    stack?: MemoryStack;
+    clock?: FakeClock;
+    signal?: AbortSignal;
+  } = {},
+) {
+  const stack =
+    opts.stack ??
+    new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0", stableColor: "blue" });
+  const clock = opts.clock ?? new FakeClock();
+  const metrics = new ScriptedGate(opts.metrics ?? (() => "pass"));
+  const events: ReleaseEvent[] = [];
+  const deps: EngineDeps = {
+    stack,
+    clock,
+    gates: () => [new BakeGate(), metrics],
+    approver: opts.approver ?? new ScriptedApprover(["unavailable"]),
+    report: (e) => events.push(e),
+    signal: opts.signal,
+  };
+  return { stack, clock, metrics, events, engine: new ReleaseEngine(deps), deps };
+}
+
+const release = (stack: MemoryStack) => decodeState(stack.config[RELEASE_KEY]);
+
+describe("release engine", () => {
+  it("walks 10/50/100, promotes, then scales the old stable down after the delay", async () => {
+    const { stack, engine, clock, metrics } = setup();
+    const start = clock.now();
+    const outcome = await engine.rollout(request());
+
+    expect(outcome.kind).to.equal("promoted");
+    expect(stack.weights()).to.deep.equal([
+      "blue:0",
+      "blue:10",
+      "blue:50",
+      "blue:100",
+      "green:0",
+      "green:0",
+    ]);
+    expect(stack.applied.map((a) => a.canaryScale)).to.deep.equal([100, 100, 100, 100, 100, 0]);
+    expect(
+      stack.applied.every((a) => a.greenVersion === "1.0.2" && a.blueVersion === "1.0.1"),
+    ).to.equal(true);
+    expect(stack.config).to.include({
+      stableColor: "green",
+      canaryWeight: "0",
+      canaryScale: "0",
+      greenVersion: "1.0.2",
+    });
+    const state = release(stack)!;
+    expect(state).to.include({
+      status: "promoted",
+      phase: "done",
+      previousVersion: "1.0.1",
+      canaryColor: "green",
+    });
+    // Each step baked a minute in 30 s polls; then 2 min before the scale-down.
+    expect(clock.now() - start).to.equal(3 * MIN + 2 * MIN);
+    expect(metrics.calls.map((c) => [c.step, c.elapsedMs])).to.deep.equal([
+      [0, 0],
+      [0, 30_000],
+      [0, 60_000],
+      [1, 0],
+      [1, 30_000],
+      [1, 60_000],
+      [2, 0],
+      [2, 30_000],
+      [2, 60_000],
+    ]);
+  });
+
+  it("rolls back to 0 when a gate fails, with the gate's numbers", async () => {
+    const { stack, engine } = setup({
+      metrics: (step, call) => (step === 1 && call === 1 ? "fail" : "pass"),
+    });
+    const outcome = await engine.rollout(request());
+    expect(outcome.kind).to.equal("rolled-back");
+    expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:50", "blue:0"]);
+    expect(outcome.message).to.contain("metrics: scripted fail (errors 12/600 vs 6/5400)");
+    expect(release(stack)).to.include({ status: "rolled-back", phase: "done" });
+    expect(stack.config).to.include({ stableColor: "blue", canaryWeight: "0" });
+  });
+
+  it("holds while inconclusive and never promotes on no data", async () => {
+    const { stack, engine, clock } = setup({ metrics: () => "inconclusive" });
+    const start = clock.now();
+    const outcome = await engine.rollout(request());
+    expect(outcome.kind).to.equal("rolled-back");
+    expect(outcome.message).to.match(
+      /inconclusive for 6m \(bake 1m \+ 5m allowed\): metrics: scripted inconclusive/,
+    );
+    expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
+    expect(clock.now() - start).to.equal(6 * MIN);
+  });
+
+  it("goes on once an inconclusive gate passes", async () => {
+    const { stack, engine, metrics } = setup({
+      metrics: (step, call) => (step === 0 && call < 5 ? "inconclusive" : "pass"),
+    });
+    expect((await engine.rollout(request())).kind).to.equal("promoted");
+    expect(metrics.calls.filter((c) => c.step === 0).map((c) => c.elapsedMs)).to.deep.equal([
+      0, 30_000, 60_000, 90_000, 120_000, 150_000,
+    ]);
+    expect(stack.weights()).to.deep.equal([
+      "blue:0",
+      "blue:10",
+      "blue:50",
+      "blue:100",
+      "green:0",
+      "green:0",
+    ]);
+  });
+
+  it("pauses for approval without a terminal, and promote goes on from the paused step", async () => {
+    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const first = setup({ stack });
+    const paused = await first.engine.rollout(request({ gates: gates({ manual: true }) }));
+    expect(paused.kind).to.equal("paused");
+    expect(paused.message).to.contain("npx ecs-canary promote --stack dev");
+    expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
+    expect(release(stack)).to.include({ status: "paused", stepIndex: 0 });
+
+    const again = await setup({ stack }).engine.promote(false);
+    expect(again.kind).to.equal("paused");
+    expect(release(stack)).to.include({ status: "paused", stepIndex: 1 });
+    expect(release(stack)!.approvedSteps).to.deep.equal([0]);
+    await setup({ stack }).engine.promote(false);
+    const done = await setup({ stack }).engine.promote(false);
+    expect(done.kind).to.equal("promoted");
+    expect(stack.weights()).to.deep.equal([
+      "blue:0",
+      "blue:10",
+      "blue:50",
+      "blue:100",
+      "green:0",
+      "green:0",
+    ]);
+  });
+
+  it("asks at the prompt on a terminal; a rejection rolls back", async () => {
+    const approver = new ScriptedApprover(["approved", "rejected"]);
+    const { stack, engine } = setup({ approver });
+    const outcome = await engine.rollout(request({ gates: gates({ manual: true }) }));
+    expect(outcome.kind).to.equal("rolled-back");
+    expect(outcome.message).to.contain("manual: rejected at the prompt");
+    expect(approver.asked).to.equal(2);
+    expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:50", "blue:0"]);
+  });
+
+  it("promote --now skips the remaining steps", async () => {
+    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    await setup({ stack }).engine.rollout(request({ gates: gates({ manual: true }) }));
+    const outcome = await setup({ stack }).engine.promote(true);
+    expect(outcome.kind).to.equal("promoted");
+    expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "green:0", "green:0"]);
+  });
+
+  it("abort of a paused release sends all traffic back to stable", async () => {
+    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    await setup({ stack }).engine.rollout(request({ gates: gates({ manual: true }) }));
+    const outcome = await setup({ stack }).engine.abort();
+    expect(outcome.kind).to.equal("aborted");
+    expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
+    expect(release(stack)).to.include({ status: "aborted", phase: "done" });
+    const again = setup({ stack });
+    await expectRejection(again.engine.promote(false), UsageError, /no release is in progress/);
+  });
+
+  it("abort right after a promotion swaps back to the old stable, still running", async () => {
+    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const controller = new AbortController();
+    const clock = new FakeClock();
+    const first = setup({ stack, clock, signal: controller.signal });
+    // Ctrl-C while waiting to scale down: the release stays promoted, blue still runs.
+    first.deps.report = (e) => {
+      if (e.type === "decision" && e.decision.gate === "promote") controller.abort();
+    };
+    const promoted = await first.engine.rollout(request());
+    expect(promoted.kind).to.equal("promoted");
+    expect(promoted.message).to.contain("still runs for an instant abort");
+    const outcome = await setup({ stack }).engine.abort();
+    expect(outcome.kind).to.equal("aborted");
+    expect(stack.weights()).to.deep.equal([
+      "blue:0",
+      "blue:10",
+      "blue:50",
+      "blue:100",
+      "green:0",
+      "blue:0",
+    ]);
+    expect(stack.applied.at(-1)).to.include({ canaryScale: 100, blueVersion: "1.0.1" });
+  });
+
+  it("rolls back when an update fails", async () => {
+    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    stack.failUpdates.add(3);
+    const outcome = await setup({ stack }).engine.rollout(request());
+    expect(outcome.kind).to.equal("rolled-back");
+    expect(outcome.message).to.contain(
+      "update failed (step 2/3: 50% to 1.0.2): error: update 3 failed",
+    );
+    expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
+  });
+
+  it("rolls back when the load balancer reports other weights than asked", async () => {
+    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    stack.misapplyUpdates.add(2);
+    const outcome = await setup({ stack }).engine.rollout(request());
+    expect(outcome.kind).to.equal("rolled-back");
+    expect(outcome.message).to.contain(
+      "weight mismatch after update (step 1/3: 10% to 1.0.2): asked blue 90% / green 10%, the load balancer reports blue 90% / green 5%",
+    );
+    expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
+  });
+
+  it("stops cleanly on Ctrl-C and says how to go on", async () => {
+    const controller = new AbortController();
+    const ctx = setup({
+      signal: controller.signal,
+      metrics: (step) => (step === 1 ? "inconclusive" : "pass"),
+    });
+    ctx.deps.report = (e) => {
+      if (e.type === "gates" && e.release.stepIndex === 1) controller.abort();
+    };
+    const outcome = await ctx.engine.rollout(request());
+    expect(outcome.kind).to.equal("interrupted");
+    expect(outcome.message).to.contain("npx ecs-canary rollout --stack dev --version 1.0.2");
+    expect(outcome.message).to.contain("npx ecs-canary abort --stack dev");
+    expect(ctx.stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:50"]);
+    const resumed = await setup({ stack: ctx.stack }).engine.rollout(request());
+    expect(resumed.kind).to.equal("promoted");
+    expect(ctx.stack.weights()).to.deep.equal([
+      "blue:0",
+      "blue:10",
+      "blue:50",
+      "blue:100",
+      "green:0",
+      "green:0",
+    ]);
+  });
+
+  describe("resume after a crash", () => {
+    const undisturbed = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    before(async () => {
+      await setup({ stack: undisturbed }).engine.rollout(request());
+    });
+
+    it("finishes from any point without repeating a finished step", async () => {
+      const steps = ["blue:10", "blue:50", "blue:100"];
+      expect(undisturbed.operations).to.be.greaterThan(20);
+      for (let crashAt = 1; crashAt <= undisturbed.operations; crashAt++) {
+        const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+        stack.crashAt = crashAt;
+        const clock = new FakeClock();
+        // The process dies: whatever it was doing fails, and nothing after it happens.
+        await expectRejection(setup({ stack, clock }).engine.rollout(request()), Error, /crash at/);
+        const atCrash = release(stack);
+        const appliedBefore = stack.applied.length;
+        stack.crashAt = undefined;
+
+        const resumed = setup({ stack, clock });
+        const outcome = await resumed.engine.rollout(request());
+        expect(outcome.kind, `crash at ${crashAt}`).to.equal("promoted");
+
+        // Steps whose gates had passed are not shifted or judged again.
+        let next = 0;
+        if (atCrash?.phase === "gating") next = atCrash.stepIndex + 1;
+        else if (atCrash?.phase === "shifting") next = atCrash.stepIndex;
+        else if (atCrash && atCrash.phase !== "deploying") next = steps.length;
+        const shiftedAfter = stack
+          .weights()
+          .slice(appliedBefore)
+          .filter((w) => steps.includes(w));
+        expect(shiftedAfter, `crash at ${crashAt} in ${atCrash?.phase}`).to.deep.equal(
+          steps.slice(next),
+        );
+        const judged = resumed.metrics.calls.map((c) => c.step);
+        const firstJudged = atCrash?.phase === "gating" ? atCrash.stepIndex : next;
+        expect(
+          judged.every((step) => step >= firstJudged),
+          `crash at ${crashAt}`,
+        ).to.equal(true);
+        expect(stack.config).to.include({ stableColor: "green", canaryScale: "0" });
+      }
+    });
+  });
+
+  describe("refusals", () => {
+    it("refuses a second release of another version while one is in progress", async () => {
+      const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+      await setup({ stack }).engine.rollout(request({ gates: gates({ manual: true }) }));
+      const before = { ...stack.config };
+      await expectRejection(
+        setup({ stack }).engine.rollout(request({ version: "2.0.0" })),
+        ReleaseInProgressError,
+        /a release of 1.0.2 is in progress on stack dev \(paused, step 1 of 3\)/,
+      );
+      expect(stack.config).to.deep.equal(before);
+    });
+
+    it("refuses to release the version already stable, changing nothing", async () => {
+      const { stack, engine } = setup();
+      await expectRejection(
+        engine.rollout(request({ version: "1.0.1" })),
+        UsageError,
+        /1.0.1 is already the stable version on blue/,
+      );
+      expect(stack.applied).to.deep.equal([]);
+      expect(stack.config[RELEASE_KEY]).to.equal(undefined);
+    });
+
+    it("refuses set-weight outside 0..100 and during a release", async () => {
+      const { stack, engine } = setup();
+      await expectRejection(
+        engine.setWeight("101"),
+        Error,
+        /invalid setting weight="101": must be an integer from 0 to 100/,
+      );
+      await expectRejection(engine.setWeight("ten"), Error, /must be an integer from 0 to 100/);
+      expect(stack.applied).to.deep.equal([]);
+      expect((await engine.setWeight("25")).message).to.equal(
+        "green (1.0.0) gets 25%, blue (1.0.1) 75%",
+      );
+      expect(stack.weights()).to.deep.equal(["blue:25"]);
+      await engine.rollout(request({ gates: gates({ manual: true }) }));
+      await expectRejection(
+        engine.setWeight("30"),
+        ReleaseInProgressError,
+        /use `npx ecs-canary promote`/,
+      );
+    });
+
+    it("refuses a bad stack setting before changing anything", async () => {
+      const stack = new MemoryStack("dev", { blueVersion: "1.0.1", canaryWeight: "150" });
+      await expectRejection(
+        setup({ stack }).engine.rollout(request()),
+        Error,
+        /invalid setting canaryWeight="150"/,
+      );
+      expect(stack.applied).to.deep.equal([]);
+    });
+
+    it("refuses an empty image without changing the stack", async () => {
+      const { stack, engine } = setup();
+      await expectRejection(
+        engine.rollout(request({ image: " " })),
+        Error,
+        /invalid setting greenImage=" ": must not be empty/,
+      );
+      expect(stack.config[RELEASE_KEY]).to.equal(undefined);
+    });
+  });
+
+  it("plans without changing anything", async () => {
+    const { stack, engine } = setup();
+    const before = { ...stack.config };
+    const lines = await engine.plan(request());
+    expect(lines).to.deep.equal([
+      "release 1.0.2 on green; blue keeps 1.0.1 as stable",
+      "0. deploy 1.0.2 to the green task set at 0% and wait until it is healthy",
+      "1. 10% to green, hold 1m; gates: bake, metrics",
+      "2. 50% to green, hold 1m; gates: bake, metrics",
+      "3. 100% to green, hold 1m; gates: bake, metrics",
+      "4. promote: green becomes stable at 100%; blue scales down after 2m",
+      "steps: 10%:1m -> 50%:1m -> 100%:1m; a failed gate or update rolls back to 0%",
+    ]);
+    expect(stack.config).to.deep.equal(before);
+    expect(stack.applied).to.deep.equal([]);
+  });
+});
+
+async function expectRejection(
+  promise: Promise<unknown>,
+  type: new (...args: never[]) => Error,
+  message: RegExp,
+) {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).to.be.instanceOf(type);
+    expect((err as Error).message).to.match(message);
+    return;
+  }
+  expect.fail("expected a rejection");
+}
