@@ -1,0 +1,71 @@
+import { expect } from "chai";
+import {
+  evaluateJudge,
+  initJudge,
+  Interval,
+  judge,
+  judgeVerdict,
+  updateJudge,
+} from "../../../automation/judge";
+
+const T0 = Date.UTC(2025, 0, 1);
+const MIN = 60_000;
+
+function iv(minute: number, canaryErrors: number, canaryP99: number, step = 0): Interval {
+  return {
+    start: T0 + minute * MIN,
+    step,
+    canary: { requests: 1000, errors: canaryErrors, p99Ms: canaryP99 },
+    stable: { requests: 9000, errors: 10, p99Ms: 250 },
+  };
+}
+
+describe("judge: error rate and latency together", () => {
+  it("passes only when both tests pass", () => {
+    const r = judge([0, 1, 2, 3, 4].map((m) => iv(m, 1, 250)));
+    expect(r.details.errorRate?.verdict).to.equal("pass");
+    expect(r.details.latency?.verdict).to.equal("pass");
+    expect(r.verdict).to.equal("pass");
+    expect(r.reason).to.match(/^canary pass: error rate pass: .* \| latency pass: /);
+  });
+
+  it("fails when one test fails, and leads with the failing one", () => {
+    const r = judge([0, 1, 2, 3, 4].map((m) => iv(m, 1, 400)));
+    expect(r.details.errorRate?.verdict).to.equal("pass");
+    expect(r.details.latency?.verdict).to.equal("fail");
+    expect(r.verdict).to.equal("fail");
+    expect(r.reason).to.match(/^canary fail: latency fail: /);
+  });
+
+  it("is inconclusive when one test is", () => {
+    const r = judge([0, 1, 2, 3].map((m) => iv(m, 1, 250)));
+    expect(r.verdict).to.equal("inconclusive");
+  });
+
+  it("can leave latency out (no p99 data: it would never pass)", () => {
+    const data = [0, 1, 2, 3, 4].map((m) => ({
+      ...iv(m, 1, 250),
+      canary: { requests: 1000, errors: 1 },
+    }));
+    expect(judge(data).verdict).to.equal("inconclusive");
+    const r = judge(data, { latency: false });
+    expect(r.verdict).to.equal("pass");
+    expect(r.details.latency).to.equal(null);
+    expect(() => initJudge({ latency: false, errorRate: false })).to.throw(
+      "judge needs errorRate or latency enabled, got both false",
+    );
+  });
+
+  it("gives the same verdict one by one, all at once, and across a JSON round trip", () => {
+    const data = Array.from({ length: 25 }, (_, m) =>
+      iv(m, m % 3, 240 + ((m * 13) % 40), Math.floor(m / 8)),
+    );
+    let s = initJudge();
+    for (const d of data.slice(0, 11)) s = updateJudge(s, d);
+    s = JSON.parse(JSON.stringify(s));
+    for (const d of data.slice(11)) s = updateJudge(s, d);
+    const all = judge(data);
+    expect(evaluateJudge(s)).to.deep.equal(all);
+    expect(judgeVerdict(s)).to.equal(all.verdict);
+  });
+});
