@@ -1,0 +1,88 @@
+import { expect } from "chai";
+import { Random, logFactorial } from "../../../automation/judge/bench/random";
+import { quantile, runScenario, SCENARIOS, summarise } from "../../../automation/judge/bench/run";
+import { simulate, STANDARD_SCHEDULE } from "../../../automation/judge/bench/simulate";
+
+function moments(xs: number[]): { mean: number; variance: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1);
+  return { mean, variance };
+}
+
+describe("judge/bench: simulator and runner", () => {
+  it("draws the same stream for the same seed and another for another seed", () => {
+    const a = new Random(1, 2, 3);
+    const b = new Random(1, 2, 3);
+    const c = new Random(1, 2, 4);
+    const xs = Array.from({ length: 5 }, () => a.nextUint32());
+    expect(Array.from({ length: 5 }, () => b.nextUint32())).to.deep.equal(xs);
+    expect(Array.from({ length: 5 }, () => c.nextUint32())).not.to.deep.equal(xs);
+  });
+
+  it("computes log factorials on both sides of the table", () => {
+    expect(logFactorial(5)).to.be.closeTo(Math.log(120), 1e-12);
+    let exact = 0;
+    for (let k = 1; k <= 300; k++) exact += Math.log(k);
+    expect(logFactorial(300)).to.be.closeTo(exact, 1e-9);
+  });
+
+  for (const mean of [0.6, 6, 54, 540]) {
+    it(`samples Poisson(${mean}) with the right mean and variance`, () => {
+      const rng = new Random(7, Math.round(mean * 10));
+      const { mean: m, variance: v } = moments(
+        Array.from({ length: 20000 }, () => rng.poisson(mean)),
+      );
+      // Standard error of the mean is sqrt(mean/20000); allow 5 of them.
+      expect(m).to.be.closeTo(mean, 5 * Math.sqrt(mean / 20000));
+      expect(v / mean).to.be.closeTo(1, 0.06);
+    });
+  }
+
+  it("samples Gamma(10) with mean 10 and variance 10", () => {
+    const rng = new Random(11);
+    const { mean, variance } = moments(Array.from({ length: 20000 }, () => rng.gamma(10)));
+    expect(mean).to.be.closeTo(10, 0.15);
+    expect(variance).to.be.closeTo(10, 0.6);
+  });
+
+  it("simulates a release that follows the schedule", () => {
+    const s = SCENARIOS.find((x) => x.id === "1-2");
+    if (!s) throw new Error("scenario 1-2 missing");
+    const trace = simulate(s, new Random(3));
+    expect(trace).to.have.length(60);
+    expect(trace.map((t) => t.step)).to.deep.equal(
+      STANDARD_SCHEDULE.flatMap((st, i) => Array(st.minutes).fill(i)),
+    );
+    const w10 = trace.slice(0, 15).reduce((a, t) => a + t.canary.requests, 0);
+    expect(w10 / (15 * 6000)).to.be.closeTo(0.1, 0.01);
+    expect(
+      trace.slice(45).every((t) => t.stable.requests === 0 && t.stable.p99Ms === undefined),
+    ).to.equal(true);
+    expect(simulate(s, new Random(3))).to.deep.equal(trace);
+  });
+
+  it("is deterministic and rolls back a clear regression", () => {
+    const s = SCENARIOS.find((x) => x.id === "0.1-1.1");
+    if (!s) throw new Error("scenario 0.1-1.1 missing");
+    const a = runScenario(s, 0, 20, 42);
+    expect(runScenario(s, 0, 20, 42)).to.deep.equal(a);
+    expect(summarise(a.outcomes.judge).rolledBack).to.equal(1);
+  });
+
+  it("takes nearest-rank quantiles and summarises outcomes", () => {
+    expect(quantile([5, 1, 4, 2, 3], 0.5)).to.equal(3);
+    expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9)).to.equal(9);
+    const s = summarise([
+      { minute: 2, canaryErrors: 10 },
+      { minute: null, canaryErrors: 100 },
+      { minute: 4, canaryErrors: 20 },
+    ]);
+    expect(s).to.deep.equal({
+      rolledBack: 2 / 3,
+      minuteMedian: 4,
+      minuteP90: Infinity,
+      errorsMedian: 20,
+      errorsP90: 100,
+    });
+  });
+});
