@@ -22,6 +22,12 @@
  * Per interval, log L(rho_k)/L(rho0) = x ln(rho_k/rho0) + e ln((rho0 n_c + n_s)/(rho_k n_c + n_s)).
  * An interval where either colour served no request, or with no error at all, adds nothing.
  *
+ * Tempering. An interval with e > maxErrorsPerInterval errors contributes its likelihood ratio
+ * raised to the power lambda = maxErrorsPerInterval / e. Given e, E[LR^lambda] <= E[LR]^lambda
+ * <= 1 (Jensen), so validity is kept; it bounds the weight of a minute with very many errors,
+ * where real error counts vary more than binomially (bursts) and the plain ratio would overstate
+ * the evidence.
+ *
  * Verdicts.
  * - fail: the evidence reached 1/alpha at some interval (it stays failed: that was the decision).
  * - pass: not failed, the step has run its bake time, the canary served at least
