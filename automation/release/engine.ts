@@ -49,8 +49,8 @@ export interface Outcome {
 
 export interface EngineDeps {
   stack: StackPort;
-  /** Builds the automated gates of a release from its settings. */
-  gates(settings: GateSettings): Gate[];
+  /** Builds the automated gates of a release from its settings and the stack's outputs. */
+  gates(settings: GateSettings, outputs: StackOutputs | undefined): Gate[];
   approver: Approver;
   clock: Clock;
   report(event: ReleaseEvent): void;
@@ -242,7 +242,7 @@ export class ReleaseEngine {
     }
     const fresh = isActive(release) ? release : this.newRelease(request, config, settings);
     validate({ ...config, [`${fresh.canaryColor}Version`]: request.version, canaryWeight: "0" });
-    return describePlan(fresh, this.deps.gates(fresh.gates));
+    return describePlan(fresh, this.deps.gates(fresh.gates, await this.deps.stack.outputs()));
   }
 
   // ---- the step loop ----------------------------------------------------------------------
@@ -381,9 +381,9 @@ export class ReleaseEngine {
   /** Runs the gates of the current step until they pass, one fails, a person is needed, or the run stops. */
   private async gateStep(state: ReleaseState): Promise<StepVerdict> {
     const step = state.steps[state.stepIndex];
-    const gates = this.deps.gates(state.gates);
     const outputs = await this.deps.stack.outputs();
     if (outputs === undefined) return { kind: "fail", reason: "the stack has no outputs" };
+    const gates = this.deps.gates(state.gates, outputs);
     const stepStartedAt = state.stepStartedAt ?? this.deps.clock.now();
     for (;;) {
       if (this.deps.signal?.aborted) return { kind: "stopped", outcome: this.interrupted(state) };

@@ -1,21 +1,28 @@
 import { Color } from "../../infra/config";
 import { Step } from "./plan";
 
+export interface MetricsGateSettings {
+  /** "judge": canary vs stable with the sequential judge; "thresholds": the canary alone against limits. */
+  mode: "judge" | "thresholds";
+  /** Judge: the canary's error rate may be this many times the stable's. */
+  allowedErrorRatio: number;
+  /** Judge: the canary's p99 may be this many times the stable's; 0 turns the latency test off. */
+  allowedLatencyRatio: number;
+  /** Judge: canary requests a step needs before it can pass. */
+  minRequests: number;
+  /** Thresholds (and the judge at 100%, where no stable traffic is left to compare): the canary's limits. */
+  maxErrorRate: number;
+  maxP99Ms?: number;
+  /** Thresholds: failed checks (intervals) at which the gate fails. */
+  failAfter: number;
+}
+
 /** The gates a release runs at every step; kept in the release so a resumed run judges alike. */
 export interface GateSettings {
   /** Ask a person before each next step (a prompt on a terminal, a pause otherwise). */
   manual: boolean;
-  metrics?: {
-    mode: "judge" | "thresholds";
-    /** Error-rate ratio canary/stable the judge tolerates. */
-    allowedErrorRatio: number;
-    /** Latency (p99) ratio canary/stable the judge tolerates. */
-    allowedLatencyRatio: number;
-    /** Plain thresholds: the canary's maximum error rate (0-1) and p99 latency (ms). */
-    maxErrorRate: number;
-    maxP99Ms?: number;
-    minRequests: number;
-  };
+  metrics?: MetricsGateSettings;
+  /** HTTP probe of the service URL: success rate and the share answered by the new version. */
   probe?: { requests: number; minSuccessRate: number };
   webhook?: { url: string; timeoutMs: number };
   /** How long a step may stay inconclusive past its bake time before the release rolls back. */

@@ -1,0 +1,415 @@
+#!/usr/bin/env node
+import * as path from "path";
+import yargs, { Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
+import { ConfigError, parseInteger } from "../../infra/config";
+import { StackOutputs } from "../../infra/outputs";
+import { BakeGate } from "../gates/bake";
+import { Gate } from "../gates/gate";
+import { MetricsGate } from "../gates/metrics";
+import { ProbeGate } from "../gates/probe";
+import { WebhookGate } from "../gates/webhook";
+import { JudgeInputError } from "../judge/types";
+import { TrafficGenerator } from "../load/generator";
+import { CloudWatchMetricsSource } from "../metrics/cloudwatch";
+import { LocalBalancerMetricsSource } from "../metrics/local";
+import { MetricsSource } from "../metrics/source";
+import { parseDuration } from "../release/duration";
+import {
+  Clock,
+  InfrastructureError,
+  Outcome,
+  ReleaseEngine,
+  ReleaseRequest,
+} from "../release/engine";
+import { ReleaseInProgressError, UsageError } from "../release/errors";
+import { parseSteps } from "../release/plan";
+import { GateSettings } from "../release/state";
+import { PROJECT_ROOT } from "../stack/environment";
+import { PulumiStack } from "../stack/pulumiStack";
+import { TerminalApprover } from "./approver";
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from "./exitCodes";
+import { GateFlags, gateSettingsFrom } from "./gateFlags";
+import { DriverLock } from "./lock";
+import { createReporter, OutputMode, Reporter } from "./reporter";
+import { printStatus } from "./status";
+
+const COMMAND = "npx ecs-canary";
+const METRICS_INTERVAL_MS = 60_000;
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }
+      signal?.addEventListener("abort", done, { once: true });
+    }),
+};
+
+function metricsSourceFor(outputs: StackOutputs): MetricsSource {
+  const source = outputs.metricsSource;
+  if (source.kind === "local") {
+    return new LocalBalancerMetricsSource(
+      source.adminUrl,
+      source.targetGroupArnSuffixes,
+      METRICS_INTERVAL_MS,
+    );
+  }
+  return new CloudWatchMetricsSource(source);
+}
+
+export function gatesFor(settings: GateSettings, outputs: StackOutputs | undefined): Gate[] {
+  const gates: Gate[] = [new BakeGate()];
+  if (settings.metrics && outputs) {
+    gates.push(new MetricsGate(metricsSourceFor(outputs), settings.metrics, METRICS_INTERVAL_MS));
+  } else if (settings.metrics) {
+    gates.push({
+      name: "metrics",
+      check: async () => ({ gate: "metrics", verdict: "inconclusive", reason: "no outputs" }),
+    });
+  }
+  if (settings.probe) gates.push(new ProbeGate(settings.probe));
+  if (settings.webhook) gates.push(new WebhookGate(settings.webhook));
+  return gates;
+}
+
+interface CommonArgs {
+  stack: string;
+  json?: boolean;
+  plain?: boolean;
+  verbose?: boolean;
+}
+
+function outputMode(args: CommonArgs): OutputMode {
+  if (args.json) return "json";
+  if (args.plain || !process.stdout.isTTY) return "plain";
+  return "live";
+}
+
+/** Runs one engine command with a lock, Ctrl-C handling, optional load, and exit codes. */
+async function withEngine(
+  command: string,
+  args: CommonArgs & { load?: number },
+  run: (engine: ReleaseEngine, reporter: Reporter) => Promise<Outcome | string[]>,
+  options: { lock: boolean } = { lock: true },
+): Promise<number> {
+  const reporter = createReporter(outputMode(args), args.verbose ?? false);
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write("\nstopping at the next safe point (Ctrl-C again to quit at once)...\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const lock = options.lock
+    ? DriverLock.acquire(
+        path.join(PROJECT_ROOT, ".pulumi-state", "locks"),
+        args.stack,
+        `ecs-canary ${command}`,
+      )
+    : undefined;
+  let load: TrafficGenerator | undefined;
+  try {
+    const stack = await PulumiStack.open(args.stack, {
+      onOutput: (text) => reporter.engineOutput(text),
+      signal: controller.signal,
+    });
+    if (args.load !== undefined) {
+      const outputs = await stack.outputs();
+      if (!outputs)
+        throw new UsageError(
+          `invalid --load: stack ${args.stack} has no outputs yet; run \`pulumi up\` first`,
+        );
+      if (outputs.platform !== "local") {
+        throw new UsageError(
+          `invalid --load ${args.load}: the traffic generator is for local stacks only, ${args.stack} is on ${outputs.platform}`,
+        );
+      }
+      load = new TrafficGenerator(outputs.url, args.load);
+      load.start();
+    }
+    const engine = new ReleaseEngine({
+      stack,
+      gates: gatesFor,
+      approver: new TerminalApprover(
+        Boolean(process.stdin.isTTY && process.stdout.isTTY) && !args.json,
+      ),
+      clock: realClock,
+      report: (event) => reporter.report(event),
+      signal: controller.signal,
+      command: COMMAND,
+    });
+    const result = await run(engine, reporter);
+    reporter.stop();
+    if (Array.isArray(result)) {
+      for (const line of result) process.stdout.write(`${line}\n`);
+      return EXIT.ok;
+    }
+    if (outputMode(args) === "live") process.stdout.write(`${result.kind}: ${result.message}\n`);
+    return exitCodeFor(result.kind, command);
+  } finally {
+    reporter.stop();
+    if (load) {
+      const stats = await load.stop();
+      process.stderr.write(
+        `load: ${stats.sent} requests sent, ${stats.ok} ok, ${stats.errors} 5xx, ${stats.failed} without answer\n`,
+      );
+    }
+    lock?.release();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+interface ReleaseArgs extends CommonArgs, GateFlags {
+  version: string;
+  steps: string;
+  bake: string;
+  image?: string;
+  scaleDownDelay: string;
+  load?: number;
+}
+
+function releaseRequest(args: ReleaseArgs): ReleaseRequest {
+  if (args.version.trim() === "")
+    throw new UsageError(`invalid --version "${args.version}": must not be empty`);
+  const bakeMs = parseDuration("--bake", args.bake);
+  return {
+    version: args.version.trim(),
+    steps: parseSteps(args.steps, bakeMs),
+    gates: gateSettingsFrom(args),
+    scaleDownDelayMs: parseDuration("--scale-down-delay", args.scaleDownDelay),
+    image: args.image,
+  };
+}
+
+function stackOption<T>(y: Argv<T>) {
+  return y
+    .option("stack", {
+      alias: "s",
+      type: "string",
+      demandOption: true,
+      describe: "Pulumi stack to drive (e.g. dev, local)",
+    })
+    .option("json", { type: "boolean", describe: "One JSON event per line (for CI)" })
+    .option("plain", { type: "boolean", describe: "Plain lines instead of the live view" })
+    .option("verbose", {
+      type: "boolean",
+      describe: "With --plain: show Pulumi's update output too",
+    });
+}
+
+function releaseOptions<T>(y: Argv<T>) {
+  return stackOption(y)
+    .option("version", {
+      alias: "V",
+      type: "string",
+      demandOption: true,
+      describe: "Version to release (APPVERSION of the canary colour)",
+    })
+    .option("steps", {
+      type: "string",
+      default: "10,25,50,100",
+      describe:
+        "Increasing weights (10,25:5m,100) or a preset: Canary10Percent5Minutes, Canary10Percent15Minutes, Linear10PercentEvery1Minutes, Linear10PercentEvery3Minutes, AllAtOnce",
+    })
+    .option("bake", {
+      type: "string",
+      default: "5m",
+      describe: "Hold time of a step without its own (30s, 5m, 1h)",
+    })
+    .option("image", {
+      type: "string",
+      describe: "Container image of the new version (default: the colour's current image)",
+    })
+    .option("gates", {
+      type: "string",
+      describe: "JSON file with gate settings (same names as the flags); flags override it",
+    })
+    .option("manual", {
+      type: "boolean",
+      describe: "Ask a person before each next step (prompt on a terminal, pause otherwise)",
+    })
+    .option("metrics", {
+      type: "string",
+      describe: "Metrics gate: judge (canary vs stable, default), thresholds (canary alone), off",
+    })
+    .option("error-ratio", {
+      type: "number",
+      describe: "Judge: canary error rate allowed, as a multiple of the stable's (default 1)",
+    })
+    .option("latency-ratio", {
+      type: "number",
+      describe: "Judge: canary p99 allowed, as a multiple of the stable's (default 1.5; 0 = off)",
+    })
+    .option("min-requests", {
+      type: "number",
+      describe: "Judge: canary requests a step needs before it can pass (default 200)",
+    })
+    .option("max-error-rate", {
+      type: "number",
+      describe:
+        "Thresholds (and the 100% step): max canary error rate per minute, 0-1 (default 0.01)",
+    })
+    .option("max-p99", {
+      type: "number",
+      describe: "Thresholds (and the 100% step): max canary p99 per minute, in ms",
+    })
+    .option("fail-after", {
+      type: "number",
+      describe: "Thresholds: failed minutes that fail the gate (default 3)",
+    })
+    .option("probe", {
+      type: "number",
+      describe: "HTTP probe: requests to the service URL per check (0 = off)",
+    })
+    .option("probe-min-success", {
+      type: "number",
+      describe: "HTTP probe: minimum success rate, 0-1 (default 0.99)",
+    })
+    .option("webhook", {
+      type: "string",
+      describe: "Webhook gate: POST the release state here; 2xx passes",
+    })
+    .option("webhook-timeout", { type: "string", describe: "Webhook gate: timeout (default 10s)" })
+    .option("max-inconclusive", {
+      type: "string",
+      describe: "Roll back when a step stays inconclusive this long past its bake (default 10m)",
+    })
+    .option("interval", {
+      type: "string",
+      describe: "How often gates are checked while a step holds (default 15s)",
+    })
+    .option("scale-down-delay", {
+      type: "string",
+      default: "1m",
+      describe: "After promotion, keep the old stable running this long (instant abort)",
+    });
+}
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const set = (p: Promise<number>) => p.then((code) => void (exitCode = code));
+  const parser = yargs(argv)
+    .scriptName("ecs-canary")
+    .version(false)
+    .usage(
+      "$0 <command> --stack <stack> [options]\n\nCanary releases of an ECS service behind an ALB, one canaryWeight at a time.",
+    )
+    .command(
+      "rollout",
+      "Release a new version through increasing canary weights, judging it between steps; promote or roll back",
+      (y) =>
+        releaseOptions(y).option("load", {
+          type: "number",
+          describe:
+            "Local stacks: send this many requests a second during the release so gates have data",
+        }),
+      (args) => {
+        const request = releaseRequest(args as unknown as ReleaseArgs);
+        return set(withEngine("rollout", args, (engine) => engine.rollout(request)));
+      },
+    )
+    .command(
+      "plan",
+      "Show what a rollout would do; changes nothing",
+      (y) => releaseOptions(y),
+      (args) => {
+        const request = releaseRequest(args as unknown as ReleaseArgs);
+        return set(withEngine("plan", args, (engine) => engine.plan(request), { lock: false }));
+      },
+    )
+    .command(
+      "promote",
+      "Approve a paused release and go on (--now: skip the remaining steps and promote)",
+      (y) =>
+        stackOption(y)
+          .option("now", {
+            type: "boolean",
+            describe: "Promote at once, skipping the remaining steps",
+          })
+          .option("load", {
+            type: "number",
+            describe: "Local stacks: requests a second to send meanwhile",
+          }),
+      (args) => set(withEngine("promote", args, (engine) => engine.promote(Boolean(args.now)))),
+    )
+    .command(
+      "abort",
+      "All traffic back to the stable version: roll back a release, or undo a promotion while the old version still runs",
+      (y) => stackOption(y),
+      (args) => set(withEngine("abort", args, (engine) => engine.abort(), { lock: false })),
+    )
+    .command(
+      "set-weight <weight>",
+      "One weight change outside a release, as `pulumi up -c canaryWeight=N`",
+      (y) =>
+        stackOption(y).positional("weight", {
+          type: "string",
+          describe: "Canary weight, 0-100",
+          demandOption: true,
+        }),
+      (args) => {
+        const weight = String(args.weight);
+        parseInteger("weight", weight, 0, 100);
+        return set(withEngine("set-weight", args, (engine) => engine.setWeight(weight)));
+      },
+    )
+    .command(
+      "status",
+      "Show the stack's weights, versions and release progress",
+      (y) => stackOption(y),
+      (args) => set(printStatus(args.stack, Boolean(args.json))),
+    )
+    .demandCommand(1, "name a command: rollout, status, promote, abort, plan or set-weight")
+    .strict()
+    .epilogue(EXIT_CODES_HELP)
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+  await parser.parseAsync();
+  return exitCode;
+}
+
+export function exitCodeForError(err: unknown): number {
+  if (
+    err instanceof UsageError ||
+    err instanceof ConfigError ||
+    err instanceof JudgeInputError ||
+    err instanceof RangeError
+  ) {
+    return EXIT.usage;
+  }
+  if (err instanceof ReleaseInProgressError) return EXIT.inProgress;
+  return EXIT.infrastructure;
+}
+
+if (require.main === module) {
+  main(hideBin(process.argv)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      const code = exitCodeForError(err);
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(
+        `ecs-canary: ${err instanceof InfrastructureError ? message : firstLines(message)}\n`,
+      );
+      process.exit(code);
+    },
+  );
+}
+
+function firstLines(text: string): string {
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(0, 6)
+    .join("\n");
+}

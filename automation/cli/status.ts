@@ -1,0 +1,46 @@
+import { parseSettings } from "../../infra/config";
+import { formatDuration } from "../release/duration";
+import { decodeState, RELEASE_KEY } from "../release/state";
+import { PulumiStack } from "../stack/pulumiStack";
+import { describePosition } from "./describe";
+import { EXIT } from "./exitCodes";
+
+/** `status`: what the stack says, from anywhere; reads only. */
+export async function printStatus(stackName: string, json: boolean): Promise<number> {
+  const stack = await PulumiStack.open(stackName);
+  const config = await stack.getConfig();
+  const outputs = await stack.outputs();
+  const release = decodeState(config[RELEASE_KEY]);
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ stack: stackName, config, outputs: outputs ?? null, release: release ?? null })}\n`,
+    );
+    return EXIT.ok;
+  }
+  const s = parseSettings((key) => config[key]);
+  const lines = [
+    `stack ${stackName} (platform ${s.platform})${outputs ? `: ${outputs.url}` : ", not deployed yet"}`,
+  ];
+  const weight = (c: "blue" | "green") =>
+    outputs ? `${outputs.weights[c]}% applied` : "not applied";
+  lines.push(`  stable ${s.stableColor} ${s[s.stableColor].version} (${weight(s.stableColor)})`);
+  lines.push(
+    `  canary ${s.canaryColor} ${s[s.canaryColor].version} (${weight(s.canaryColor)}, setting canaryWeight=${s.canaryWeight}, scale ${s.canaryScale}%)`,
+  );
+  if (release) {
+    const age = formatDuration(Date.now() - release.startedAt);
+    lines.push(
+      `release ${release.version} (${release.previousVersion} before): ${release.status}, ${describePosition(release)}, started ${age} ago`,
+    );
+    if (release.outcome) lines.push(`  outcome: ${release.outcome}`);
+    for (const d of release.decisions.slice(-5)) {
+      lines.push(
+        `  ${new Date(d.at).toISOString()} step ${d.step} (${d.weight}%) ${d.gate} ${d.verdict}: ${d.reason}`,
+      );
+    }
+  } else {
+    lines.push("no release recorded");
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,134 @@
+import * as fs from "fs";
+import * as path from "path";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { StackOutputs } from "../../infra/outputs";
+import { StackPort } from "./port";
+import {
+  isLocalStack,
+  LOCAL_BACKEND_DIR,
+  PROJECT_ROOT,
+  PULUMI_TOOLS,
+  pulumiEnvironment,
+} from "./environment";
+
+const PROJECT = "ecs-canary";
+
+/** A Pulumi CLI failure, reduced to the line that says what went wrong. */
+export class PulumiError extends Error {
+  constructor(action: string, err: unknown) {
+    super(`${action} failed: ${errorLine(err instanceof Error ? err.message : String(err))}`);
+    this.name = "PulumiError";
+  }
+}
+
+/** The first `error:` line of the CLI's output (the rest is noise for a person), without the prefix. */
+export function errorLine(text: string): string {
+  const lines = text.split("\n").map((l) => l.trim());
+  const error = lines.find((l) => /^error: /.test(l) && !/^error: update failed$/.test(l));
+  return (error ?? lines.find((l) => l !== "") ?? text).replace(/^error: /, "").slice(0, 600);
+}
+
+async function attempt<T>(action: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw new PulumiError(action, err);
+  }
+}
+
+export interface PulumiStackOptions {
+  /** Project directory holding Pulumi.yaml (default: this project). */
+  workDir?: string;
+  /** Receives the engine's output lines of each update. */
+  onOutput?: (text: string) => void;
+  /** Cancels a running update (the engine stops it gracefully). */
+  signal?: AbortSignal;
+}
+
+/** A stack of this project driven through Pulumi's Automation API. */
+export class PulumiStack implements StackPort {
+  private constructor(
+    private readonly stack: Stack,
+    private readonly options: PulumiStackOptions,
+  ) {}
+
+  get name(): string {
+    return this.stack.name;
+  }
+
+  /** Opens a stack; a local-platform stack is created in the project's file backend on first use. */
+  static async open(stackName: string, options: PulumiStackOptions = {}): Promise<PulumiStack> {
+    const workDir = options.workDir ?? PROJECT_ROOT;
+    const envVars = pulumiEnvironment(stackName);
+    const pulumiBin = path.join(PULUMI_TOOLS, "bin", "pulumi");
+    const pulumiCommand = fs.existsSync(pulumiBin)
+      ? await PulumiCommand.get({ root: PULUMI_TOOLS, skipVersionCheck: true })
+      : await PulumiCommand.get({ skipVersionCheck: true });
+    const args = { stackName, workDir };
+    const opts = { envVars, pulumiCommand };
+    if (isLocalStack(stackName, workDir)) {
+      fs.mkdirSync(LOCAL_BACKEND_DIR, { recursive: true });
+      const stack = await attempt(`opening local stack ${stackName}`, () =>
+        LocalWorkspace.createOrSelectStack(args, { ...opts, secretsProvider: "passphrase" }),
+      );
+      return new PulumiStack(stack, options);
+    }
+    const stack = await attempt(`selecting stack ${stackName}`, () =>
+      LocalWorkspace.selectStack(args, opts),
+    );
+    return new PulumiStack(stack, options);
+  }
+
+  async getConfig(): Promise<Record<string, string>> {
+    const all = await attempt(`reading the settings of stack ${this.name}`, () =>
+      this.stack.getAllConfig(),
+    );
+    const config: Record<string, string> = {};
+    for (const [key, { value }] of Object.entries(all)) {
+      if (key.startsWith(`${PROJECT}:`)) config[key.slice(PROJECT.length + 1)] = value;
+    }
+    return config;
+  }
+
+  async setConfig(values: Record<string, string | undefined>): Promise<void> {
+    const set = Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined);
+    const removed = Object.entries(values)
+      .filter(([, v]) => v === undefined)
+      .map(([k]) => `${PROJECT}:${k}`);
+    if (set.length > 0) {
+      await this.stack.setAllConfig(
+        Object.fromEntries(set.map(([k, value]) => [`${PROJECT}:${k}`, { value }])),
+      );
+    }
+    if (removed.length > 0) {
+      await attempt(`removing settings of stack ${this.name}`, () =>
+        this.stack.removeAllConfig(removed),
+      );
+    }
+  }
+
+  async up(): Promise<StackOutputs> {
+    // Only what the change needs: no refresh, no separate preview.
+    const result = await attempt(`update of stack ${this.name}`, () =>
+      this.stack.up({
+        onOutput: this.options.onOutput,
+        refresh: false,
+        signal: this.options.signal,
+      }),
+    );
+    return outputsFrom(result.outputs);
+  }
+
+  async outputs(): Promise<StackOutputs | undefined> {
+    const outputs = await attempt(`reading the outputs of stack ${this.name}`, () =>
+      this.stack.outputs(),
+    );
+    return Object.keys(outputs).length === 0 ? undefined : outputsFrom(outputs);
+  }
+}
+
+function outputsFrom(outputs: Record<string, { value: unknown }>): StackOutputs {
+  return Object.fromEntries(
+    Object.entries(outputs).map(([k, v]) => [k, v.value]),
+  ) as unknown as StackOutputs;
+}
