@@ -117,10 +117,10 @@ function boolean(get: RawConfig, key: string): boolean {
   return raw === "true";
 }
 
-/** Accepts a JSON array of strings or a comma-separated list. */
+/** Accepts a JSON array of strings or a comma-separated list; empty means unset. */
 function stringList(get: RawConfig, key: string): string[] {
   const raw = get(key);
-  if (raw === undefined) return [];
+  if (raw === undefined || raw === "") return [];
   let items: unknown;
   if (raw.trim().startsWith("[")) {
     try {
@@ -141,17 +141,18 @@ function stringList(get: RawConfig, key: string): string[] {
   return items.map((s: string) => s.trim());
 }
 
+/** An optional setting: Pulumi.yaml declares it with an empty default, so empty means unset. */
 function optionalText(get: RawConfig, key: string): string | undefined {
   const raw = get(key);
-  if (raw === undefined) return undefined;
-  if (raw.trim() === "") throw new ConfigError(key, raw, "must not be empty when set");
+  if (raw === undefined || raw === "") return undefined;
+  if (raw.trim() === "") throw new ConfigError(key, raw, "must not be blank when set");
   return raw.trim();
 }
 
 function colorSettings(get: RawConfig, color: Color, image: string): ColorSettings {
   return {
     version: text(get, `${color}Version`, "1.0.0"),
-    image: text(get, `${color}Image`, image),
+    image: optionalText(get, `${color}Image`) ?? image,
     errorRate: fraction(get, `${color}ErrorRate`),
     latencyMs: integer(get, `${color}LatencyMs`, 0, 0, 60_000),
   };

@@ -235,6 +235,24 @@ describe("AWS topology (Pulumi mocks)", function () {
     expect(run.outputs.clusterName).to.equal(cluster.state.name);
   });
 
+  it("treats the empty defaults Pulumi.yaml declares as unset", async () => {
+    const empty = {
+      vpcId: "",
+      subnetIds: "",
+      albSubnetIds: "",
+      cluster: "",
+      blueImage: "",
+      greenImage: "",
+    };
+    const run = await runProgram({ ...base, ...empty });
+    expect(run.ofType("awsx:ec2:Vpc")).to.have.length(1);
+    expect(run.ofType("aws:ecs/cluster:Cluster")).to.have.length(1);
+    const image = JSON.parse(
+      run.one(TASK_DEF, "canary-blue").inputs.containerDefinitions as string,
+    )[0].image;
+    expect(image).to.equal("octopussamples/helloworldwithversion");
+  });
+
   it("uses an existing VPC, subnets and cluster without creating them", async () => {
     const run = await runProgram({
       ...base,

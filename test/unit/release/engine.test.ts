@@ -408,7 +408,7 @@ describe("release engine", () => {
       await expectRejection(
         engine.rollout(request({ image: " " })),
         Error,
-        /invalid setting greenImage=" ": must not be empty/,
+        /invalid setting greenImage=" ": must not be blank when set/,
       );
       expect(stack.config[RELEASE_KEY]).to.equal(undefined);
     });
