@@ -3,7 +3,8 @@
  * port) and optional `--admin-port=`, `--host=`, `--health-interval-ms=`,
  * `--drain-ms=`; `--instance=` only marks the process as the one a resource started.
  */
-import { DEFAULT_HEALTH_CHECK, startBalancer } from "./balancer";
+import { startBalancer } from "./balancer";
+import { DEFAULT_HEALTH_CHECK } from "./health-checker";
 import { integerArg, parseArgs } from "./process-args";
 import { reportReady } from "./protocol";
 

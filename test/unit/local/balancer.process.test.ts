@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import type { MetricsView, RuleView } from "../../../infra/local/balancer";
+import type { MetricsView, RuleView } from "../../../infra/local/admin-api";
 import { isRunning } from "../../../infra/local/child-processes";
 import { requestJson } from "../../../infra/local/http-json";
 import { ProcessPool, putRule } from "./support/process-pool";

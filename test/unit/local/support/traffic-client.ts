@@ -50,6 +50,8 @@ export interface TrafficOptions {
   /** Stop after this long, whatever the count. */
   maxMs: number;
   timeoutMs?: number;
+  /** Pause of each worker between its requests. */
+  pauseMs?: number;
 }
 
 export interface RunningTraffic {
@@ -77,6 +79,7 @@ export function startTraffic(url: string, options: TrafficOptions): RunningTraff
       } catch (err) {
         tally.failures.push((err as Error).message);
       }
+      if (options.pauseMs) await sleep(options.pauseMs);
     }
   };
   const done = Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker)).then(() => {

@@ -1,0 +1,48 @@
+import * as http from "http";
+import { HEALTH_CHECK_USER_AGENT } from "./protocol";
+import { Router } from "./router";
+
+/**
+ * Active health checks as an ALB target group's: every `intervalMs`, `GET /`
+ * on each target of the rule; a pass is a 200 within `timeoutMs`.
+ */
+export interface HealthCheckOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+}
+
+export const DEFAULT_HEALTH_CHECK: HealthCheckOptions = {
+  intervalMs: 1000,
+  timeoutMs: 1000,
+  healthyThreshold: 2,
+  unhealthyThreshold: 2,
+};
+
+/** Starts checking; the returned function stops it. */
+export function startHealthChecks(router: Router, options: HealthCheckOptions): () => void {
+  const checking = new Set<string>();
+  function check(target: string): void {
+    if (checking.has(target)) return;
+    checking.add(target);
+    const done = (passed: boolean) => {
+      if (checking.delete(target)) router.health.report(target, passed);
+    };
+    const probe = http.get(
+      `${target}/`,
+      { agent: false, headers: { "user-agent": HEALTH_CHECK_USER_AGENT } },
+      (res) => {
+        res.resume();
+        done(res.statusCode === 200);
+      },
+    );
+    probe.setTimeout(options.timeoutMs, () => {
+      done(false);
+      probe.destroy();
+    });
+    probe.on("error", () => done(false));
+  }
+  const timer = setInterval(() => router.targets().forEach(check), options.intervalMs);
+  return () => clearInterval(timer);
+}
