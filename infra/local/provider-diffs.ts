@@ -1,0 +1,56 @@
+import type { DiffResult } from "@pulumi/pulumi/dynamic";
+import {
+  LoadBalancerInputs,
+  LoadBalancerState,
+  TaskSetInputs,
+  TaskSetState,
+} from "./resource-shapes";
+import { Routing, sameRouting } from "./routing";
+
+/**
+ * Like an ECS task set, whose task definition cannot change in place: any
+ * change of what runs, or a task that died, replaces the whole task set
+ * (the new one is started and healthy before the old one is stopped).
+ */
+export const TASK_SET_REPLACING_KEYS = [
+  "color",
+  "version",
+  "errorRate",
+  "latencyMs",
+  "count",
+] as const satisfies readonly (keyof TaskSetInputs)[];
+
+export function diffTaskSet(
+  olds: TaskSetState,
+  news: TaskSetInputs,
+  allRunning: boolean,
+): DiffResult {
+  const replaces: string[] = TASK_SET_REPLACING_KEYS.filter((key) => olds[key] !== news[key]);
+  if (!allRunning) replaces.push("tasks");
+  return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+export interface LiveBalancer {
+  running: boolean;
+  /** The rule the balancer reports now; undefined when it could not be read. */
+  routing?: Routing;
+}
+
+/**
+ * A dead balancer is replaced (deleted first, so that a fixed port is free
+ * again); a new fixed port replaces it too. Weights and targets change in
+ * place, also when the live rule has drifted from the recorded one.
+ */
+export function diffLoadBalancer(
+  olds: LoadBalancerState,
+  news: LoadBalancerInputs,
+  live: LiveBalancer,
+): DiffResult {
+  if (!live.running) return { changes: true, replaces: ["pid"], deleteBeforeReplace: true };
+  if (news.listenPort !== 0 && news.listenPort !== olds.port) {
+    return { changes: true, replaces: ["listenPort"], deleteBeforeReplace: false };
+  }
+  const desired: Routing = { weights: news.weights, targets: news.targets };
+  const drifted = live.routing !== undefined && !sameRouting(desired, live.routing);
+  return { changes: drifted || !sameRouting(desired, olds.applied), replaces: [] };
+}

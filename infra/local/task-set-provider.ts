@@ -1,0 +1,98 @@
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import * as path from "path";
+import { isRunning, startDetached, StartedProcess, stopProcess } from "./child-processes";
+import { waitUntilHealthy } from "./http-json";
+import { processToken, randomHex, taskSetId } from "./local-ids";
+import { diffTaskSet } from "./provider-diffs";
+import { TaskRecord, TaskSetInputs, TaskSetState } from "./resource-shapes";
+
+/**
+ * The task set's dynamic provider, run inside Pulumi's provider process: a task
+ * set is `count` sample-service processes on free loopback ports.
+ */
+const SERVICE_SCRIPT = path.join(__dirname, "sample-service-main.js");
+const START_TIMEOUT_MS = 15_000;
+const HEALTHY_TIMEOUT_MS = 15_000;
+
+/** In-flight requests get the service's own latency plus this to finish. */
+function drainMs(inputs: TaskSetInputs): number {
+  return inputs.latencyMs + 5000;
+}
+
+function taskRecord(started: StartedProcess): TaskRecord {
+  return {
+    pid: started.pid,
+    token: started.token,
+    url: `http://127.0.0.1:${started.ports.port}`,
+    logFile: started.logFile,
+  };
+}
+
+async function stopTasks(tasks: readonly TaskRecord[], graceMs: number): Promise<void> {
+  await Promise.all(tasks.map((t) => stopProcess(t.pid, t.token, graceMs)));
+}
+
+function runningCount(tasks: readonly TaskRecord[] | undefined): number {
+  return Array.isArray(tasks) ? tasks.filter((t) => isRunning(t.pid, t.token)).length : 0;
+}
+
+async function create(inputs: TaskSetInputs): Promise<dynamic.CreateResult<TaskSetState>> {
+  const id = taskSetId(inputs.color, randomHex(4));
+  const starts = await Promise.allSettled(
+    Array.from({ length: inputs.count }, (_, i) =>
+      startDetached({
+        script: SERVICE_SCRIPT,
+        args: [],
+        env: {
+          APPVERSION: inputs.version,
+          HOST: "127.0.0.1",
+          PORT: "0",
+          ERROR_RATE: String(inputs.errorRate),
+          LATENCY_MS: String(inputs.latencyMs),
+          DRAIN_MS: String(drainMs(inputs)),
+        },
+        token: processToken(inputs.stack, id, i),
+        logFile: path.join(inputs.stateDir, `${id}-${i}.log`),
+        readyTimeoutMs: START_TIMEOUT_MS,
+      }),
+    ),
+  );
+  const tasks = starts.flatMap((s) => (s.status === "fulfilled" ? [taskRecord(s.value)] : []));
+  try {
+    const failed = starts.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed) throw failed.reason;
+    await Promise.all(tasks.map((t) => waitUntilHealthy(t.url, HEALTHY_TIMEOUT_MS)));
+  } catch (err) {
+    await stopTasks(tasks, 0);
+    throw err;
+  }
+  const targets = tasks.map((t) => t.url);
+  return { id, outs: { ...inputs, taskSetId: id, tasks, targets, runningTasks: tasks.length } };
+}
+
+async function diff(
+  _id: string,
+  olds: TaskSetState,
+  news: TaskSetInputs,
+): Promise<dynamic.DiffResult> {
+  return diffTaskSet(olds, news, runningCount(olds.tasks) === olds.tasks.length);
+}
+
+async function read(id: string, props: TaskSetState): Promise<dynamic.ReadResult<TaskSetState>> {
+  return { id, props: { ...props, runningTasks: runningCount(props.tasks) } };
+}
+
+/** Only inputs that do not replace the task set (where logs go) reach an update. */
+async function update(
+  _id: string,
+  olds: TaskSetState,
+  news: TaskSetInputs,
+): Promise<dynamic.UpdateResult<TaskSetState>> {
+  return { outs: { ...olds, stack: news.stack, stateDir: news.stateDir } };
+}
+
+async function remove(_id: string, props: TaskSetState): Promise<void> {
+  await stopTasks(props.tasks ?? [], drainMs(props) + 1000);
+}
+
+export const provider = { create, diff, read, update, delete: remove };

@@ -1,0 +1,99 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { Color, COLORS, Settings } from "../config";
+import { StackOutputs } from "../outputs";
+import { weightsFor } from "../weights";
+import { LocalLoadBalancer, LocalTaskSet } from "./dynamic-resources";
+import { localStackOutputs } from "./local-outputs";
+
+export interface LocalCanaryTopologyArgs {
+  settings: Settings;
+}
+
+/** ECS rounds a task set's share of the desired count up. */
+export function taskCount(desiredCount: number, scalePercent: number): number {
+  return Math.ceil((desiredCount * scalePercent) / 100);
+}
+
+/** The stable colour's task set runs at 100 %; the canary's at `canaryScale` (100 in the article). */
+export function scalePercent(settings: Settings, color: Color): number {
+  return color === settings.canaryColor ? settings.canaryScale : 100;
+}
+
+/** Where the processes' logs go: `$ECS_CANARY_LOCAL_STATE_DIR`, else `.pulumi-state/local/<stack>`. */
+export function localStateDir(stack: string): string {
+  return (
+    process.env.ECS_CANARY_LOCAL_STATE_DIR ??
+    path.join(process.cwd(), ".pulumi-state", "local", stack)
+  );
+}
+
+/**
+ * The article's topology on this machine: a blue and a green task set of
+ * sample-service processes behind one weighted local load balancer.
+ */
+export class LocalCanaryTopology extends pulumi.ComponentResource {
+  readonly taskSets: Record<Color, LocalTaskSet>;
+  readonly loadBalancer: LocalLoadBalancer;
+  readonly outputs: pulumi.Output<StackOutputs>;
+
+  constructor(name: string, args: LocalCanaryTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ecs-canary:local:CanaryTopology", name, {}, opts);
+    const { settings } = args;
+    if (settings.platform !== "local") {
+      throw new Error(`LocalCanaryTopology needs platform "local", got "${settings.platform}"`);
+    }
+    const stack = pulumi.getStack();
+    const stateDir = localStateDir(stack);
+
+    const taskSet = (color: Color) =>
+      new LocalTaskSet(
+        `${name}-${color}`,
+        {
+          stack,
+          color,
+          version: settings[color].version,
+          errorRate: settings[color].errorRate,
+          latencyMs: settings[color].latencyMs,
+          count: taskCount(settings.desiredCount, scalePercent(settings, color)),
+          stateDir,
+        },
+        { parent: this },
+      );
+    this.taskSets = { blue: taskSet("blue"), green: taskSet("green") };
+
+    this.loadBalancer = new LocalLoadBalancer(
+      `${name}-lb`,
+      {
+        stack,
+        name,
+        listenPort: settings.localPort,
+        stateDir,
+        weights: weightsFor(settings.stableColor, settings.canaryWeight),
+        targets: { blue: this.taskSets.blue.targets, green: this.taskSets.green.targets },
+      },
+      { parent: this },
+    );
+
+    const lb = this.loadBalancer;
+    const taskSetFacts = (c: Color) =>
+      pulumi.output({ taskSetId: this.taskSets[c].taskSetId, version: this.taskSets[c].version });
+    this.outputs = pulumi
+      .output({
+        balancer: {
+          balancerId: lb.balancerId,
+          url: lb.url,
+          adminUrl: lb.adminUrl,
+          targetGroups: lb.targetGroups,
+          appliedWeights: lb.applied.apply((a) => a.weights),
+        },
+        taskSets: Object.fromEntries(COLORS.map((c) => [c, taskSetFacts(c)])) as Record<
+          Color,
+          pulumi.Output<{ taskSetId: string; version: string }>
+        >,
+      })
+      .apply((facts) => localStackOutputs(settings, { name, ...facts }));
+
+    this.registerOutputs({ outputs: this.outputs });
+  }
+}

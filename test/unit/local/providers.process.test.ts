@@ -1,0 +1,163 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import type { ResourceProvider } from "@pulumi/pulumi/dynamic";
+import { serializeFunction } from "@pulumi/pulumi/runtime";
+import { isRunning } from "../../../infra/local/child-processes";
+import { loadBalancerProvider, taskSetProvider } from "../../../infra/local/dynamic-resources";
+import { provider as lbImpl } from "../../../infra/local/load-balancer-provider";
+import {
+  LoadBalancerInputs,
+  LoadBalancerState,
+  TaskSetInputs,
+  TaskSetState,
+} from "../../../infra/local/resource-shapes";
+import { provider as taskSetImpl } from "../../../infra/local/task-set-provider";
+import { ProcessPool, putRule } from "./support/process-pool";
+import { processesMatching } from "./support/proc-scan";
+import { sendRequests } from "./support/traffic-client";
+
+type Provider = Required<Pick<ResourceProvider, "create" | "diff" | "read" | "update" | "delete">>;
+
+/** Loads a provider the way Pulumi's provider process does: from its serialised text. */
+async function deserialized(provider: object, dir: string, name: string): Promise<Provider> {
+  const { text } = await serializeFunction(() => provider, { allowSecrets: true });
+  const file = path.join(dir, `${name}.js`);
+  fs.writeFileSync(file, text);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the point is to load the text
+  return require(file).handler();
+}
+
+describe("dynamic providers against real processes", function () {
+  this.timeout(60_000);
+  const pool = new ProcessPool();
+  const created: { kind: "ts" | "lb"; id: string; state: TaskSetState | LoadBalancerState }[] = [];
+  after(async () => {
+    for (const c of created.reverse()) {
+      if (c.kind === "lb") await lbImpl.delete(c.id, c.state as LoadBalancerState);
+      else await taskSetImpl.delete(c.id, c.state as TaskSetState);
+    }
+    await pool.stopAll();
+  });
+
+  const taskSetInputs = (color: "blue" | "green", version: string, count = 2): TaskSetInputs => ({
+    stack: `unit-${process.pid}`,
+    color,
+    version,
+    errorRate: 0,
+    latencyMs: 0,
+    count,
+    stateDir: pool.dir,
+  });
+
+  async function createTaskSet(inputs: TaskSetInputs): Promise<TaskSetState> {
+    const { id, outs } = await taskSetImpl.create(inputs);
+    created.push({ kind: "ts", id, state: outs as TaskSetState });
+    return outs as TaskSetState;
+  }
+
+  it("serialises into a few delegating functions that load the compiled implementation", async () => {
+    const ts = await deserialized(taskSetProvider, pool.dir, "task-set");
+    const lb = await deserialized(loadBalancerProvider, pool.dir, "load-balancer");
+    const dead = { pid: 2 ** 30, token: "x", url: "http://127.0.0.1:1", logFile: "" };
+    const state = {
+      ...taskSetInputs("blue", "1"),
+      taskSetId: "t",
+      tasks: [dead],
+      targets: [],
+      runningTasks: 1,
+    };
+    expect((await ts.read("t", state)).props?.runningTasks).to.equal(0);
+    expect((await lb.diff("l", { pid: 2 ** 30, token: "x" }, {})).replaces).to.deep.equal(["pid"]);
+  });
+
+  it("creates a task set of healthy processes, replaces it when one dies, stops all on delete", async () => {
+    const inputs = taskSetInputs("blue", "9.9.9");
+    const state = await createTaskSet(inputs);
+    expect(state.taskSetId).to.match(/^ts-blue-[0-9a-f]{8}$/);
+    expect(state.tasks).to.have.length(2);
+    for (const url of state.targets) {
+      expect((await sendRequests(url, 1)).byVersion).to.deep.equal({ "9.9.9": 1 });
+    }
+    expect((await taskSetImpl.diff(state.taskSetId, state, inputs)).changes).to.equal(false);
+    expect(
+      (await taskSetImpl.diff(state.taskSetId, state, { ...inputs, version: "10" })).replaces,
+    ).to.deep.equal(["version"]);
+
+    process.kill(state.tasks[0].pid, "SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await taskSetImpl.read(state.taskSetId, state)).props?.runningTasks).to.equal(1);
+    expect((await taskSetImpl.diff(state.taskSetId, state, inputs)).replaces).to.deep.equal([
+      "tasks",
+    ]);
+
+    await taskSetImpl.delete(state.taskSetId, state);
+    expect(state.tasks.some((t) => isRunning(t.pid, t.token))).to.equal(false);
+  });
+
+  it("runs a balancer whose rule is applied in place and read back, and replaced when it dies", async () => {
+    const blue = await createTaskSet(taskSetInputs("blue", "1.0.0"));
+    const green = await createTaskSet(taskSetInputs("green", "1.0.1", 1));
+    const inputs: LoadBalancerInputs = {
+      stack: `unit-${process.pid}`,
+      name: "canary",
+      listenPort: 0,
+      stateDir: pool.dir,
+      weights: { blue: 100, green: 0 },
+      targets: { blue: blue.targets, green: green.targets },
+    };
+    const { id, outs } = await lbImpl.create(inputs);
+    const lb = outs as LoadBalancerState;
+    created.push({ kind: "lb", id, state: lb });
+    expect(lb.applied).to.deep.include({ weights: { blue: 100, green: 0 } });
+    expect((await sendRequests(lb.url, 20)).byVersion).to.deep.equal({ "1.0.0": 20 });
+    expect(await lbImpl.diff(id, lb, inputs)).to.deep.equal({ changes: false, replaces: [] });
+
+    const canary = { ...inputs, weights: { blue: 50, green: 50 } };
+    expect((await lbImpl.diff(id, lb, canary)).changes).to.equal(true);
+    const updated = (await lbImpl.update(id, lb, canary)).outs as LoadBalancerState;
+    expect(updated.applied.weights).to.deep.equal({ blue: 50, green: 50 });
+    expect(updated.applied.revision).to.equal(lb.applied.revision + 1);
+    expect(updated.pid).to.equal(lb.pid);
+    expect((await sendRequests(updated.url, 20)).byVersion).to.deep.equal({
+      "1.0.0": 10,
+      "1.0.1": 10,
+    });
+
+    await putRule(updated.adminUrl, [
+      { id: updated.targetGroups.blue, weight: 0, targets: blue.targets },
+      { id: updated.targetGroups.green, weight: 100, targets: green.targets },
+    ]);
+    expect((await lbImpl.diff(id, updated, canary)).changes).to.equal(true);
+    const refreshed = (await lbImpl.read(id, updated)).props as LoadBalancerState;
+    expect(refreshed.applied.weights).to.deep.equal({ blue: 0, green: 100 });
+
+    process.kill(updated.pid, "SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await lbImpl.diff(id, updated, canary)).to.deep.equal({
+      changes: true,
+      replaces: ["pid"],
+      deleteBeforeReplace: true,
+    });
+    const afterCrash = (await lbImpl.read(id, updated)).props as LoadBalancerState;
+    expect(afterCrash.running).to.equal(false);
+    await lbImpl.delete(id, updated);
+  });
+
+  it("fails create with the balancer's own message when a fixed port is taken, leaving no process", async () => {
+    const other = await pool.service("1.0.0");
+    const inputs: LoadBalancerInputs = {
+      stack: `unit-${process.pid}`,
+      name: "canary",
+      listenPort: other.proc.ports.port,
+      stateDir: pool.dir,
+      weights: { blue: 100, green: 0 },
+      targets: { blue: [], green: [] },
+    };
+    let error: Error | undefined;
+    await lbImpl.create(inputs).catch((err: Error) => (error = err));
+    expect(error?.message).to.match(/exited before it was ready[\s\S]*EADDRINUSE/);
+    const balancers = processesMatching(`--instance=ecs-canary/unit-${process.pid}/lb-`);
+    expect(balancers).to.deep.equal([]);
+  });
+});
