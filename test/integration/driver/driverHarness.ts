@@ -1,0 +1,157 @@
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { PROJECT_ROOT, PULUMI_TOOLS } from "../../../automation/stack/environment";
+
+const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
+
+/** A finished driver run: exit code, the JSON events it printed, and its stderr. */
+export interface DriverRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  events: { type: string; [key: string]: unknown }[];
+  stderr: string;
+}
+
+/**
+ * A throw-away local stack driven by the real `ecs-canary` CLI as a child
+ * process: its own settings file in the project, a temporary file backend,
+ * and process logs in a temporary folder. `dispose` destroys and removes it.
+ */
+export class DriverStack {
+  readonly name = `itest-driver-${process.pid}-${Date.now().toString(36)}`;
+  readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ecs-canary-driver-"));
+  readonly env: Record<string, string>;
+  private readonly configFile: string;
+
+  constructor(settings: Record<string, string>) {
+    fs.mkdirSync(path.join(this.tmp, "backend"));
+    this.env = {
+      PULUMI_BACKEND_URL: `file://${path.join(this.tmp, "backend")}`,
+      PULUMI_CONFIG_PASSPHRASE: "",
+      ECS_CANARY_LOCAL_STATE_DIR: path.join(this.tmp, "processes"),
+    };
+    this.configFile = path.join(PROJECT_ROOT, `Pulumi.${this.name}.yaml`);
+    const lines = Object.entries({ platform: "local", ...settings }).map(
+      ([k, v]) => `  ecs-canary:${k}: ${JSON.stringify(v)}`,
+    );
+    fs.writeFileSync(this.configFile, `config:\n${lines.join("\n")}\n`);
+  }
+
+  /** Starts `ecs-canary <args> --stack <this> --json`. */
+  start(args: string[]): {
+    child: ChildProcess;
+    done: Promise<DriverRun>;
+    events: DriverRun["events"];
+  } {
+    const child = spawn(process.execPath, [CLI, ...args, "--stack", this.name, "--json"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...this.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const events: DriverRun["events"] = [];
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+      let nl: number;
+      while ((nl = stdout.indexOf("\n")) >= 0) {
+        const line = stdout.slice(0, nl);
+        stdout = stdout.slice(nl + 1);
+        if (line.startsWith("{")) events.push(JSON.parse(line));
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const done = new Promise<DriverRun>((resolve) =>
+      child.on("close", (code, signal) => resolve({ code, signal, events, stderr })),
+    );
+    return { child, done, events };
+  }
+
+  run(args: string[]): Promise<DriverRun> {
+    return this.start(args).done;
+  }
+
+  /** Settings as the stack file holds them now. */
+  config(): string {
+    return fs.readFileSync(this.configFile, "utf8");
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      const stack = await LocalWorkspace.selectStack(
+        { stackName: this.name, workDir: PROJECT_ROOT },
+        {
+          envVars: { ...this.env, PATH: `${path.join(PULUMI_TOOLS, "bin")}:${process.env.PATH}` },
+          pulumiCommand: await PulumiCommand.get({ root: PULUMI_TOOLS, skipVersionCheck: true }),
+        },
+      );
+      await stack.destroy();
+      await stack.workspace.removeStack(this.name, { force: true });
+    } finally {
+      fs.rmSync(this.configFile, { force: true });
+      fs.rmSync(this.tmp, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Sends GET requests one after another until stopped; counts answers by status and body. */
+export class SteadyClient {
+  /** Requests without an answer (refused, reset, timed out). */
+  unanswered = 0;
+  /** Answers by "<status> <body>", e.g. "200 Hello World! Version: 1.0.0". */
+  readonly answers = new Map<string, number>();
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(url: string, maxRequests = 20_000) {
+    this.loop = (async () => {
+      for (let i = 0; this.running && i < maxRequests; i++) {
+        try {
+          const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+          const key = `${res.status} ${(await res.text()).trim()}`;
+          this.answers.set(key, (this.answers.get(key) ?? 0) + 1);
+        } catch {
+          this.unanswered++;
+        }
+      }
+    })();
+  }
+
+  count(status: number, version: string): number {
+    let n = 0;
+    for (const [key, count] of this.answers) {
+      if (key.startsWith(`${status} `) && key.endsWith(`Version: ${version}`)) n += count;
+    }
+    return n;
+  }
+
+  total(): number {
+    return [...this.answers.values()].reduce((a, b) => a + b, 0) + this.unanswered;
+  }
+
+  async stop(): Promise<this> {
+    this.running = false;
+    await this.loop;
+    return this;
+  }
+}
+
+export function waitFor<T>(
+  what: string,
+  check: () => T | undefined,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      const value = check();
+      if (value !== undefined) return resolve(value);
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 100);
+    };
+    tick();
+  });
+}

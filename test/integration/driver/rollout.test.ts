@@ -1,0 +1,234 @@
+import { expect } from "chai";
+import { StackOutputs } from "../../../infra/outputs";
+import { DriverRun, DriverStack, SteadyClient, waitFor } from "./driverHarness";
+
+type Event = DriverRun["events"][number];
+
+/** The purposes of the updates a run made, e.g. "step 2/3: 40% to 1.0.2". */
+const updates = (events: Event[]) =>
+  events.filter((e) => e.type === "update-started").map((e) => e.purpose as string);
+
+const outcome = (events: Event[]) =>
+  (
+    events.find((e) => e.type === "outcome") as
+      | { outcome: { kind: string; message: string } }
+      | undefined
+  )?.outcome;
+
+interface Status {
+  outputs: StackOutputs;
+  release: {
+    status: string;
+    version: string;
+    stepIndex: number;
+    phase: string;
+    outcome?: string;
+  } | null;
+}
+
+async function statusOf(stack: DriverStack): Promise<Status> {
+  const run = await stack.run(["status"]);
+  expect(run.code, run.stderr).to.equal(0);
+  return run.events[0] as unknown as Status;
+}
+
+describe("ecs-canary driver on the local stack (real engine, real processes)", function () {
+  this.timeout(15 * 60_000);
+  let stack: DriverStack | undefined;
+
+  /** A new local stack, deployed at weight 0 with blue and green on 1.0.0. */
+  async function deployed(settings: Record<string, string> = {}): Promise<DriverStack> {
+    stack = new DriverStack({
+      blueVersion: "1.0.0",
+      greenVersion: "1.0.0",
+      desiredCount: "1",
+      ...settings,
+    });
+    const first = await stack.run(["set-weight", "0"]);
+    expect(first.code, first.stderr).to.equal(0);
+    return stack;
+  }
+
+  afterEach(async () => {
+    await stack?.dispose();
+    stack = undefined;
+  });
+
+  it("releases a good version to 100 % and promotes it", async () => {
+    const s = await deployed();
+    const client = new SteadyClient((await statusOf(s)).outputs.url);
+    const run = await s.run([
+      "rollout",
+      "--version",
+      "1.0.2",
+      "--steps",
+      "25,100",
+      "--bake",
+      "3s",
+      "--metrics",
+      "off",
+      "--probe",
+      "40",
+      "--interval",
+      "1s",
+      "--scale-down-delay",
+      "2s",
+    ]);
+    await client.stop();
+    expect(run.code, run.stderr).to.equal(0);
+    expect(outcome(run.events)?.kind).to.equal("promoted");
+    expect(updates(run.events)).to.deep.equal([
+      "deploy 1.0.2 to green at 0%",
+      "step 1/2: 25% to 1.0.2",
+      "step 2/2: 100% to 1.0.2",
+      "promote 1.0.2: green becomes stable",
+      "scale down blue (1.0.0)",
+    ]);
+    const status = await statusOf(s);
+    expect(status.release).to.include({ status: "promoted", version: "1.0.2", phase: "done" });
+    expect(status.outputs.stableColor).to.equal("green");
+    expect(status.outputs.weights).to.deep.equal({ blue: 0, green: 100 });
+    expect(client.unanswered, "requests without an answer").to.equal(0);
+    expect(client.count(200, "1.0.2")).to.be.greaterThan(0);
+    expect(client.count(200, "1.0.0") + client.count(200, "1.0.2")).to.equal(client.total());
+    const res = await fetch(status.outputs.url);
+    expect((await res.text()).trim()).to.equal("Hello World! Version: 1.0.2");
+  });
+
+  it("rolls a bad version back to 0 % on its metrics; the stable answers every request", async () => {
+    // The canary colour answers 40 % of its requests with 500.
+    const s = await deployed({ greenErrorRate: "0.4" });
+    const client = new SteadyClient((await statusOf(s)).outputs.url);
+    const started = Date.now();
+    const run = await s.run([
+      "rollout",
+      "--version",
+      "1.0.3",
+      "--steps",
+      "50,100",
+      "--bake",
+      "30s",
+      "--metrics",
+      "judge",
+      "--min-requests",
+      "50",
+      "--latency-ratio",
+      "0",
+      "--load",
+      "40",
+      "--interval",
+      "5s",
+      "--max-inconclusive",
+      "4m",
+    ]);
+    const releaseMs = Date.now() - started;
+    expect(run.code, run.stderr).to.equal(1);
+    const result = outcome(run.events);
+    expect(result?.kind).to.equal("rolled-back");
+    expect(result?.message).to.match(/metrics: canary fail/);
+    expect(updates(run.events)).to.deep.equal([
+      "deploy 1.0.3 to green at 0%",
+      "step 1/2: 50% to 1.0.3",
+      "roll back: all traffic to blue (1.0.0)",
+    ]);
+    const status = await statusOf(s);
+    expect(status.outputs.weights).to.deep.equal({ blue: 100, green: 0 });
+    expect(status.release).to.include({ status: "rolled-back", version: "1.0.3" });
+    await client.stop();
+    // During the release: the stable never failed, and no request went unanswered.
+    expect(client.unanswered).to.equal(0);
+    expect(client.count(500, "1.0.0")).to.equal(0);
+    expect(client.count(500, "1.0.3")).to.be.greaterThan(0);
+    // After it: every request answered by the stable version.
+    const after = new SteadyClient(status.outputs.url, 300);
+    await waitFor("300 requests", () => (after.total() >= 300 ? true : undefined), 60_000);
+    await after.stop();
+    expect(after.count(200, "1.0.0")).to.equal(after.total());
+    expect(releaseMs).to.be.lessThan(5 * 60_000);
+  });
+
+  it("continues after the driver is killed with SIGKILL during step 2, without repeating a step", async () => {
+    const s = await deployed();
+    const args = [
+      "rollout",
+      "--version",
+      "1.1.0",
+      "--steps",
+      "20,40,100",
+      "--bake",
+      "6s",
+      "--metrics",
+      "off",
+      "--interval",
+      "1s",
+      "--scale-down-delay",
+      "1s",
+    ];
+    const first = s.start(args);
+    await waitFor(
+      "step 2 to start",
+      () =>
+        first.events.some(
+          (e) => e.type === "step" && (e.release as { stepIndex: number }).stepIndex === 1,
+        )
+          ? true
+          : undefined,
+      5 * 60_000,
+    );
+    first.child.kill("SIGKILL");
+    const killed = await first.done;
+    expect(killed.signal).to.equal("SIGKILL");
+    expect((await statusOf(s)).release).to.include({
+      status: "running",
+      stepIndex: 1,
+      phase: "gating",
+    });
+
+    const second = await s.run(args);
+    expect(second.code, second.stderr).to.equal(0);
+    expect(second.events.find((e) => e.type === "release")?.resumed).to.equal(true);
+    expect(updates(second.events)).to.deep.equal([
+      "step 3/3: 100% to 1.1.0",
+      "promote 1.1.0: green becomes stable",
+      "scale down blue (1.0.0)",
+    ]);
+    expect((await statusOf(s)).outputs.weights).to.deep.equal({ blue: 0, green: 100 });
+  });
+
+  it("refuses a second driver on the same stack while a release runs", async () => {
+    const s = await deployed();
+    const first = s.start([
+      "rollout",
+      "--version",
+      "2.0.0",
+      "--steps",
+      "10,100",
+      "--bake",
+      "10m",
+      "--metrics",
+      "off",
+      "--interval",
+      "1s",
+    ]);
+    await waitFor(
+      "step 1",
+      () => (first.events.some((e) => e.type === "step") ? true : undefined),
+      5 * 60_000,
+    );
+
+    const second = await s.run(["rollout", "--version", "2.0.0", "--steps", "10,100"]);
+    expect(second.code).to.equal(5);
+    expect(second.stderr).to.match(
+      /a release is in progress on stack itest-driver-.*: `ecs-canary rollout` \(pid \d+\)/,
+    );
+    const third = await s.run(["set-weight", "50"]);
+    expect(third.code).to.equal(5);
+
+    const abort = await s.run(["abort"]);
+    expect(abort.code, abort.stderr).to.equal(0);
+    const result = await first.done;
+    expect(result.code).to.equal(1);
+    expect(outcome(result.events)?.kind).to.equal("aborted");
+    expect((await statusOf(s)).outputs.weights).to.deep.equal({ blue: 100, green: 0 });
+  });
+});
