@@ -12,6 +12,7 @@ import { processesMatching } from "../../unit/local/support/proc-scan";
 import { sendRequests, share, sleep, startTraffic } from "../../unit/local/support/traffic-client";
 import { createLocalStack, LocalStack } from "./support/local-stack";
 
+/** On top of Pulumi.local.yaml (which selects platform local), what the expectations below rely on. */
 const BASE = {
   stableColor: "blue",
   blueVersion: "1.0.0",

@@ -11,10 +11,11 @@ import * as path from "path";
 import { StackOutputs } from "../../../../infra/outputs";
 
 /**
- * A throw-away `local` stack of this project for one test file: a temporary
- * file backend and PULUMI_HOME, the compiled program (run `npm run build`
- * first), the CLI built into .tools/pulumi/bin, and process logs in a temporary
- * folder. `dispose` destroys the stack and removes it with its config file.
+ * A throw-away stack with the settings of Pulumi.local.yaml (plus the given
+ * ones) for one test file: a temporary file backend and PULUMI_HOME, the
+ * compiled program (run `npm run build` first), the CLI built into
+ * .tools/pulumi/bin, and process logs in a temporary folder. `dispose`
+ * destroys the stack and removes it with its config file.
  */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..", "..", "..");
 const PULUMI_ROOT = path.join(REPO_ROOT, ".tools", "pulumi");
@@ -34,24 +35,20 @@ export function stackOutputs(map: OutputMap): StackOutputs {
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, v.value])) as StackOutputs;
 }
 
-/**
- * Pulumi.yaml declares these AWS-only keys without a default, which makes the
- * engine require them on every stack ("Stack ... is missing configuration
- * values"). Until the schema drops them, the test stack sets values that the
- * settings parser accepts and the local platform ignores.
- */
-const SCHEMA_REQUIRED_AWS_KEYS: Record<string, string> = {
-  vpcId: "vpc-unused-by-local",
-  subnetIds: "subnet-unused-by-local",
-  albSubnetIds: "subnet-unused-by-local",
-  cluster: "unused-by-local",
-  blueImage: "octopussamples/helloworldwithversion",
-  greenImage: "octopussamples/helloworldwithversion",
-};
-
 function configMap(settings: Record<string, string>): ConfigMap {
   return Object.fromEntries(
     Object.entries(settings).map(([k, v]) => [`${PROJECT}:${k}`, { value: v }]),
+  );
+}
+
+/** The settings of the `local` demo stack (Pulumi.local.yaml), so that the tests start from them. */
+async function demoSettings(stack: Stack): Promise<Record<string, string>> {
+  const { config = {} } = await stack.workspace.stackSettings("local");
+  const prefix = `${PROJECT}:`;
+  return Object.fromEntries(
+    Object.entries(config)
+      .filter(([key, value]) => key.startsWith(prefix) && typeof value === "string")
+      .map(([key, value]) => [key.slice(prefix.length), value as string]),
   );
 }
 
@@ -81,9 +78,7 @@ export async function createLocalStack(settings: Record<string, string>): Promis
       pulumiCommand: await PulumiCommand.get({ root: PULUMI_ROOT, skipVersionCheck: true }),
     },
   );
-  await stack.setAllConfig(
-    configMap({ ...SCHEMA_REQUIRED_AWS_KEYS, platform: "local", ...settings }),
-  );
+  await stack.setAllConfig(configMap({ ...(await demoSettings(stack)), ...settings }));
 
   return {
     stack,
