@@ -1,5 +1,4 @@
-import * as http from "http";
-import { HEALTH_CHECK_USER_AGENT } from "./protocol";
+import { healthCheck } from "./http-json";
 import { Router } from "./router";
 
 /**
@@ -26,22 +25,9 @@ export function startHealthChecks(router: Router, options: HealthCheckOptions): 
   function check(target: string): void {
     if (checking.has(target)) return;
     checking.add(target);
-    const done = (passed: boolean) => {
-      if (checking.delete(target)) router.health.report(target, passed);
-    };
-    const probe = http.get(
-      `${target}/`,
-      { agent: false, headers: { "user-agent": HEALTH_CHECK_USER_AGENT } },
-      (res) => {
-        res.resume();
-        done(res.statusCode === 200);
-      },
-    );
-    probe.setTimeout(options.timeoutMs, () => {
-      done(false);
-      probe.destroy();
+    void healthCheck(target, options.timeoutMs).then((status) => {
+      if (checking.delete(target)) router.health.report(target, status === 200);
     });
-    probe.on("error", () => done(false));
   }
   const timer = setInterval(() => router.targets().forEach(check), options.intervalMs);
   return () => clearInterval(timer);
