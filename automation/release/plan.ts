@@ -34,8 +34,7 @@ export const PRESETS: Record<string, Step[]> = {
  */
 export function parseSteps(raw: string, defaultBakeMs: number): Step[] {
   const text = raw.trim();
-  const preset = PRESETS[text];
-  if (preset) return preset.map((s) => ({ ...s }));
+  if (Object.hasOwn(PRESETS, text)) return PRESETS[text].map((s) => ({ ...s }));
   const allowed =
     "use increasing weights in 1..100 like 10,25,50,100 (optionally 10:5m for a bake time) " +
     `or a preset: ${Object.keys(PRESETS).join(", ")}`;
