@@ -45,25 +45,30 @@ function readGatesFile(file: string): GatesFile {
     const parsed = JSON.parse(text) as unknown;
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
       throw new Error("not an object");
-    const allowed = new Set([
-      "manual",
-      "metrics",
-      "errorRatio",
-      "latencyRatio",
-      "minRequests",
-      "maxErrorRate",
-      "maxP99",
-      "failAfter",
-      "probe",
-      "probeMinSuccess",
-      "webhook",
-      "webhookTimeout",
-      "maxInconclusive",
-      "interval",
+    const allowed = new Map<string, "boolean" | "string" | "number">([
+      ["manual", "boolean"],
+      ["metrics", "string"],
+      ["errorRatio", "number"],
+      ["latencyRatio", "number"],
+      ["minRequests", "number"],
+      ["maxErrorRate", "number"],
+      ["maxP99", "number"],
+      ["failAfter", "number"],
+      ["probe", "number"],
+      ["probeMinSuccess", "number"],
+      ["webhook", "string"],
+      ["webhookTimeout", "string"],
+      ["maxInconclusive", "string"],
+      ["interval", "string"],
     ]);
     const unknown = Object.keys(parsed).filter((k) => !allowed.has(k));
     if (unknown.length > 0) {
-      throw new Error(`unknown key ${unknown[0]}; allowed: ${[...allowed].join(", ")}`);
+      throw new Error(`unknown key ${unknown[0]}; allowed: ${[...allowed.keys()].join(", ")}`);
+    }
+    for (const [key, value] of Object.entries(parsed)) {
+      const kind = allowed.get(key);
+      if (typeof value !== kind)
+        throw new Error(`${key} must be a ${kind}, got ${JSON.stringify(value)}`);
     }
     return parsed as GatesFile;
   } catch (err) {
