@@ -1,0 +1,342 @@
+import { expect } from "chai";
+import { StackOutputs } from "../../../infra/outputs";
+import { GateContext } from "../../../automation/gates/gate";
+import { labelSteps, MetricsGate } from "../../../automation/gates/metrics";
+import { CanaryJudgeResult, Interval, ThresholdDetails } from "../../../automation/judge";
+import { MetricsSource, MetricsWindow } from "../../../automation/metrics/source";
+import { Step } from "../../../automation/release/plan";
+import { MetricsGateSettings, ReleaseState } from "../../../automation/release/state";
+
+const MIN = 60_000;
+/** 2030-01-01T10:00:00Z, a minute boundary. */
+const T0 = Date.UTC(2030, 0, 1, 10, 0, 0);
+const at = (minute: number) => T0 + minute * MIN;
+
+/** Stands in for CloudWatch: answers the intervals it was given and records the windows asked. */
+class GivenIntervals implements MetricsSource {
+  readonly description = "given intervals";
+  readonly windows: MetricsWindow[] = [];
+  constructor(private readonly data: Interval[]) {}
+  async intervals(window: MetricsWindow): Promise<Interval[]> {
+    this.windows.push(window);
+    return this.data;
+  }
+}
+
+const SETTINGS: MetricsGateSettings = {
+  mode: "judge",
+  allowedErrorRatio: 1,
+  allowedLatencyRatio: 1.5,
+  minRequests: 200,
+  maxErrorRate: 0.01,
+  failAfter: 3,
+};
+
+const STEPS: Step[] = [
+  { weight: 10, bakeMs: 5 * MIN },
+  { weight: 50, bakeMs: 5 * MIN },
+  { weight: 100, bakeMs: 2 * MIN },
+];
+
+function releaseAt(stepIndex: number, stepStarts: number[]): ReleaseState {
+  return {
+    id: "rel-2030-01-01",
+    version: "1.0.1",
+    previousVersion: "1.0.0",
+    stableColor: "blue",
+    canaryColor: "green",
+    steps: STEPS,
+    gates: {
+      manual: false,
+      metrics: SETTINGS,
+      maxInconclusiveMs: 10 * MIN,
+      intervalMs: 15_000,
+    },
+    stepIndex,
+    phase: "gating",
+    status: "running",
+    stepStartedAt: stepStarts[stepIndex],
+    stepStarts,
+    approvedSteps: [],
+    scaleDownDelayMs: MIN,
+    startedAt: stepStarts[0] - 30_000,
+    updatedAt: stepStarts[stepIndex],
+    decisions: [],
+  };
+}
+
+const OUTPUTS = {
+  platform: "local",
+  url: "http://127.0.0.1:1/",
+  canaryWeight: 10,
+  stableColor: "blue",
+  canaryColor: "green",
+  weights: { blue: 90, green: 10 },
+} as StackOutputs;
+
+function context(stepIndex: number, stepStarts: number[], now: number): GateContext {
+  const release = releaseAt(stepIndex, stepStarts);
+  return {
+    release,
+    step: release.steps[stepIndex],
+    stepIndex,
+    outputs: OUTPUTS,
+    now,
+    elapsedMs: now - stepStarts[stepIndex],
+  };
+}
+
+/** Minutes `from` to `to` (exclusive) with the same traffic in each. */
+function minutes(
+  from: number,
+  to: number,
+  canary: Interval["canary"],
+  stable: Interval["stable"],
+): Interval[] {
+  return Array.from({ length: to - from }, (_, i) => ({
+    start: at(from + i),
+    canary: { ...canary },
+    stable: { ...stable },
+  }));
+}
+
+describe("labelSteps", () => {
+  it("labels each interval with the step it started in and drops those before the first step", () => {
+    const intervals = minutes(-2, 5, { requests: 1 }, { requests: 9 });
+    const labelled = labelSteps(intervals, [at(0) + 10_000, at(2) + 30_000, at(4)], MIN);
+    expect(labelled.map((i) => [i.start, i.step])).to.deep.equal([
+      [at(0), 0],
+      [at(1), 0],
+      [at(2), 0],
+      [at(3), 1],
+      [at(4), 2],
+    ]);
+  });
+
+  it("keeps the samples and does not change its input", () => {
+    const intervals: Interval[] = [
+      { start: at(0), canary: { requests: 10, errors: 1, p99Ms: 80 }, stable: { requests: 90 } },
+    ];
+    expect(labelSteps(intervals, [at(0)], MIN)).to.deep.equal([
+      {
+        start: at(0),
+        step: 0,
+        canary: { requests: 10, errors: 1, p99Ms: 80 },
+        stable: { requests: 90 },
+      },
+    ]);
+    expect(intervals[0]).to.not.have.property("step");
+  });
+});
+
+describe("MetricsGate", () => {
+  it("is named metrics and asks the source for the release so far, by colour", async () => {
+    const source = new GivenIntervals([]);
+    const gate = new MetricsGate(source, SETTINGS, MIN);
+    expect(gate.name).to.equal("metrics");
+    await gate.check(context(1, [at(0) + 10_000, at(6) + 5000], at(9) + 30_000));
+    expect(source.windows).to.deep.equal([
+      { from: at(0), to: at(9) + 30_000, stableColor: "blue", canaryColor: "green" },
+    ]);
+  });
+
+  it("is inconclusive without data", async () => {
+    const gate = new MetricsGate(new GivenIntervals([]), SETTINGS, MIN);
+    const result = await gate.check(context(0, [at(0)], at(1)));
+    expect(result.verdict).to.equal("inconclusive");
+    expect(result.reason).to.match(/^canary inconclusive: /);
+  });
+
+  describe("below 100 %: the canary against the stable", () => {
+    it("passes a canary whose 2 % errors match the stable's, though above the plain limit of 1 %", async () => {
+      const data = minutes(
+        0,
+        5,
+        { requests: 1000, errors: 20, p99Ms: 50 },
+        { requests: 9000, errors: 180, p99Ms: 50 },
+      );
+      const gate = new MetricsGate(new GivenIntervals(data), SETTINGS, MIN);
+      const result = (await gate.check(context(0, [at(0)], at(5)))) as CanaryJudgeResult & {
+        gate: string;
+      };
+      expect(result.gate).to.equal("metrics");
+      expect(result.verdict).to.equal("pass");
+      expect(result.reason).to.match(/^canary pass: /);
+      expect(result.reason).to.contain(
+        "error rate pass: canary 5xx 2.00% (100/5000) vs stable 2.00% (900/45000) (ratio 1), allowed ratio 1;",
+      );
+      expect(result.reason).to.contain(
+        "latency pass: canary p99 median 50 ms vs stable 50 ms x allowed 1.5 = 75 ms;",
+      );
+      expect(result.details.errorRate?.details.step).to.deep.include({
+        bakeMs: 5 * MIN,
+        minCanaryRequests: 200,
+      });
+    });
+
+    it("fails a canary at 0.8 % errors against a stable without any, though below 1 %", async () => {
+      const data = minutes(
+        0,
+        2,
+        { requests: 1000, errors: 8, p99Ms: 50 },
+        { requests: 9000, errors: 0, p99Ms: 50 },
+      );
+      const gate = new MetricsGate(new GivenIntervals(data), SETTINGS, MIN);
+      const result = await gate.check(context(0, [at(0)], at(2)));
+      expect(result.verdict).to.equal("fail");
+      expect(result.reason).to.match(
+        /^canary fail: error rate fail: canary 5xx 0\.80% \(16\/2000\) vs stable 0\.00% \(0\/18000\)/,
+      );
+    });
+
+    it("fails a canary whose p99 is ten times the stable's; --latency-ratio 0 ignores latency", async () => {
+      const data = minutes(
+        0,
+        5,
+        { requests: 1000, errors: 0, p99Ms: 500 },
+        { requests: 9000, errors: 0, p99Ms: 50 },
+      );
+      const slow = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(slow.verdict).to.equal("fail");
+      expect(slow.reason).to.match(
+        /^canary fail: latency fail: canary p99 median 500 ms vs stable 50 ms/,
+      );
+
+      const noLatency = { ...SETTINGS, allowedLatencyRatio: 0 };
+      const ignored = await new MetricsGate(new GivenIntervals(data), noLatency, MIN).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(ignored.verdict).to.equal("pass");
+      expect(ignored.reason).to.match(/^canary pass: error rate pass: /);
+      expect(ignored.reason).to.not.contain("latency");
+    });
+
+    it("holds a step until it has the canary requests --min-requests asks for", async () => {
+      const data = minutes(
+        0,
+        5,
+        { requests: 30, errors: 0, p99Ms: 50 },
+        { requests: 270, errors: 0, p99Ms: 50 },
+      );
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(result.verdict).to.equal("inconclusive");
+      expect(result.reason).to.contain("canary served 150 requests this step, needs 200");
+    });
+
+    it("in thresholds mode holds the canary alone to --max-error-rate", async () => {
+      const data = minutes(
+        0,
+        5,
+        { requests: 1000, errors: 20, p99Ms: 50 },
+        { requests: 9000, errors: 180, p99Ms: 50 },
+      );
+      const thresholds = { ...SETTINGS, mode: "thresholds" as const };
+      const result = await new MetricsGate(new GivenIntervals(data), thresholds, MIN).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(result.verdict).to.equal("fail");
+      expect(result.reason).to.equal(
+        "thresholds fail: 5 of 5 checks failed (fail at 3; error rate <= 1.00%); " +
+          "last check failed: error rate 2.00% > 1.00%; failed checks reached 3 at 2030-01-01T10:02:00.000Z",
+      );
+    });
+  });
+
+  describe("at 100 %: no stable traffic left, the canary alone against the plain limits", () => {
+    const starts = [at(0), at(5), at(10)];
+    /** Steps at 10 % and 50 % with 2 % errors on both colours, then 100 % as given. */
+    const release = (last: Interval[]) => [
+      ...minutes(
+        0,
+        10,
+        { requests: 1000, errors: 20, p99Ms: 50 },
+        { requests: 9000, errors: 180, p99Ms: 50 },
+      ),
+      ...last,
+    ];
+
+    it("passes a good canary once the step has baked, counting only the 100 % step's minutes", async () => {
+      const data = release(
+        minutes(10, 12, { requests: 5000, errors: 10, p99Ms: 50 }, { requests: 0 }),
+      );
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN).check(
+        context(2, starts, at(12)),
+      );
+      expect(result).to.deep.include({
+        gate: "metrics",
+        verdict: "pass",
+        reason:
+          "thresholds pass: 0 of 2 checks failed (fail at 3; error rate <= 1.00%); " +
+          "last check ok (10/5000 errors, p99 50 ms); step baked 120s",
+      });
+      expect((result.details as ThresholdDetails).step).to.deep.equal({
+        id: 2,
+        elapsedMs: 2 * MIN,
+        bakeMs: 2 * MIN,
+        checks: 2,
+      });
+    });
+
+    it("holds it while the step bakes", async () => {
+      const data = release(
+        minutes(10, 11, { requests: 5000, errors: 10, p99Ms: 50 }, { requests: 0 }),
+      );
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN).check(
+        context(2, starts, at(11) + 30_000),
+      );
+      expect(result.verdict).to.equal("inconclusive");
+      expect(result.reason).to.equal(
+        "thresholds inconclusive: 0 of 1 checks failed (fail at 3; error rate <= 1.00%); " +
+          "last check ok (10/5000 errors, p99 50 ms); step baked 60s of 120s",
+      );
+    });
+
+    it("in thresholds mode counts the earlier steps' minutes too", async () => {
+      const data = release(
+        minutes(10, 12, { requests: 5000, errors: 10, p99Ms: 50 }, { requests: 0 }),
+      );
+      const thresholds = { ...SETTINGS, mode: "thresholds" as const };
+      const result = await new MetricsGate(new GivenIntervals(data), thresholds, MIN).check(
+        context(2, starts, at(12)),
+      );
+      expect(result.verdict).to.equal("fail");
+      expect(result.reason).to.equal(
+        "thresholds fail: 10 of 12 checks failed (fail at 3; error rate <= 1.00%); " +
+          "last check ok (10/5000 errors, p99 50 ms); failed checks reached 3 at 2030-01-01T10:02:00.000Z",
+      );
+    });
+
+    it("fails a canary above --max-error-rate for --fail-after minutes", async () => {
+      const data = release(
+        minutes(10, 13, { requests: 5000, errors: 100, p99Ms: 50 }, { requests: 0 }),
+      );
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN).check(
+        context(2, starts, at(13)),
+      );
+      expect(result.verdict).to.equal("fail");
+      expect(result.reason).to.equal(
+        "thresholds fail: 3 of 3 checks failed (fail at 3; error rate <= 1.00%); " +
+          "last check failed: error rate 2.00% > 1.00%; failed checks reached 3 at 2030-01-01T10:12:00.000Z",
+      );
+    });
+
+    it("fails a canary above --max-p99", async () => {
+      const data = release(
+        minutes(10, 12, { requests: 5000, errors: 0, p99Ms: 900 }, { requests: 0 }),
+      );
+      const settings = { ...SETTINGS, maxP99Ms: 800, failAfter: 2 };
+      const result = await new MetricsGate(new GivenIntervals(data), settings, MIN).check(
+        context(2, starts, at(12)),
+      );
+      expect(result.verdict).to.equal("fail");
+      expect(result.reason).to.equal(
+        "thresholds fail: 2 of 2 checks failed (fail at 2; error rate <= 1.00%, p99 <= 800 ms); " +
+          "last check failed: p99 900 ms > 800 ms; failed checks reached 2 at 2030-01-01T10:11:00.000Z",
+      );
+    });
+  });
+});
