@@ -70,10 +70,13 @@ export class ProbeGate implements Gate {
   }
 }
 
-/** The sample service answers with its APPVERSION; a version matches as a whole word. */
+/**
+ * The sample service answers with its APPVERSION; a version matches as a whole word,
+ * not as the start of a longer one (1.0.1 is not 1.0.10, 1.0.1-rc1 or 1.0.1+build).
+ */
 export function answersWith(body: string, version: string): boolean {
   const escaped = version.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[^\\w.])${escaped}($|[^\\w.])`).test(body);
+  return new RegExp(`(^|[^\\w.])${escaped}($|[^\\w.+-])`).test(body);
 }
 
 function pct(x: number): string {
