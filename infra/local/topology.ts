@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
 import { Color, COLORS, Settings } from "../config";
 import { StackOutputs } from "../outputs";
 import { weightsFor } from "../weights";
 import { LocalLoadBalancer, LocalTaskSet } from "./dynamic-resources";
 import { localStackOutputs } from "./local-outputs";
+import { findProjectRoot, isFile, localStateDir } from "./state-dir";
 
 export interface LocalCanaryTopologyArgs {
   settings: Settings;
@@ -18,14 +18,6 @@ export function taskCount(desiredCount: number, scalePercent: number): number {
 /** The stable colour's task set runs at 100 %; the canary's at `canaryScale` (100 in the article). */
 export function scalePercent(settings: Settings, color: Color): number {
   return color === settings.canaryColor ? settings.canaryScale : 100;
-}
-
-/** Where the processes' logs go: `$ECS_CANARY_LOCAL_STATE_DIR`, else `.pulumi-state/local/<stack>`. */
-export function localStateDir(stack: string): string {
-  return (
-    process.env.ECS_CANARY_LOCAL_STATE_DIR ??
-    path.join(process.cwd(), ".pulumi-state", "local", stack)
-  );
 }
 
 /**
@@ -44,7 +36,7 @@ export class LocalCanaryTopology extends pulumi.ComponentResource {
       throw new Error(`LocalCanaryTopology needs platform "local", got "${settings.platform}"`);
     }
     const stack = pulumi.getStack();
-    const stateDir = localStateDir(stack);
+    const stateDir = localStateDir(stack, process.env, findProjectRoot(__dirname, isFile));
 
     const taskSet = (color: Color) =>
       new LocalTaskSet(
