@@ -49,6 +49,8 @@ export interface Settings {
   cluster?: string;
   /** Local platform only: loopback port of the load balancer (0 picks a free one). */
   localPort: number;
+  /** Local platform only: length of the balancer's metrics intervals (CloudWatch's is 60 s). */
+  metricsIntervalSeconds: number;
 }
 
 /** A setting that is not allowed; the message names the key, the value and what is allowed. */
@@ -205,5 +207,6 @@ export function parseSettings(get: RawConfig): Settings {
     network: networkSettings(get),
     cluster: optionalText(get, "cluster"),
     localPort: integer(get, "localPort", 0, 0, 65535),
+    metricsIntervalSeconds: integer(get, "metricsIntervalSeconds", 60, 1, 3600),
   };
 }

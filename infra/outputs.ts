@@ -13,12 +13,15 @@ export interface ColorOutputs {
 export type MetricsSource =
   | {
       kind: "cloudwatch";
+      /** Length of one metrics interval: CloudWatch's ALB metrics are per minute. */
+      intervalSeconds: number;
       region: string;
       loadBalancerArnSuffix: string;
       targetGroupArnSuffixes: Record<Color, string>;
     }
   | {
       kind: "local";
+      intervalSeconds: number;
       /** Base URL of the local balancer's admin API; per-group metrics under `/metrics`. */
       adminUrl: string;
       targetGroupArnSuffixes: Record<Color, string>;

@@ -35,7 +35,6 @@ import { createReporter, OutputMode, Reporter } from "./reporter";
 import { printStatus } from "./status";
 
 const COMMAND = "npx ecs-canary";
-const METRICS_INTERVAL_MS = 60_000;
 
 const realClock: Clock = {
   now: () => Date.now(),
@@ -52,13 +51,18 @@ const realClock: Clock = {
     }),
 };
 
+/** Length of one metrics interval; stacks deployed before it was an output have minutes. */
+function intervalMsOf(outputs: StackOutputs): number {
+  return (outputs.metricsSource.intervalSeconds ?? 60) * 1000;
+}
+
 function metricsSourceFor(outputs: StackOutputs): MetricsSource {
   const source = outputs.metricsSource;
   if (source.kind === "local") {
     return new LocalBalancerMetricsSource(
       source.adminUrl,
       source.targetGroupArnSuffixes,
-      METRICS_INTERVAL_MS,
+      intervalMsOf(outputs),
     );
   }
   return new CloudWatchMetricsSource(source);
@@ -67,7 +71,7 @@ function metricsSourceFor(outputs: StackOutputs): MetricsSource {
 export function gatesFor(settings: GateSettings, outputs: StackOutputs | undefined): Gate[] {
   const gates: Gate[] = [new BakeGate()];
   if (settings.metrics && outputs) {
-    gates.push(new MetricsGate(metricsSourceFor(outputs), settings.metrics, METRICS_INTERVAL_MS));
+    gates.push(new MetricsGate(metricsSourceFor(outputs), settings.metrics, intervalMsOf(outputs)));
   } else if (settings.metrics) {
     gates.push({
       name: "metrics",

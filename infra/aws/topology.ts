@@ -95,6 +95,7 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
       region,
       metricsSource: {
         kind: "cloudwatch" as const,
+        intervalSeconds: 60,
         region,
         loadBalancerArnSuffix: lbSuffix,
         targetGroupArnSuffixes: {

@@ -1,14 +1,22 @@
 /**
  * Process entry of the local load balancer. Started with `--port=` (0 = a free
  * port) and optional `--admin-port=`, `--host=`, `--health-interval-ms=`,
- * `--drain-ms=`; `--instance=` only marks the process as the one a resource started.
+ * `--drain-ms=`, `--metrics-interval-ms=` (60000); `--instance=` only marks the process as the one a resource started.
  */
 import { startBalancer } from "./balancer";
 import { DEFAULT_HEALTH_CHECK } from "./health-checker";
 import { integerArg, parseArgs } from "./process-args";
 import { reportReady } from "./protocol";
 
-const KNOWN = ["port", "admin-port", "host", "health-interval-ms", "drain-ms", "instance"];
+const KNOWN = [
+  "port",
+  "admin-port",
+  "host",
+  "health-interval-ms",
+  "drain-ms",
+  "metrics-interval-ms",
+  "instance",
+];
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), KNOWN);
@@ -21,6 +29,7 @@ async function main(): Promise<void> {
   );
   const balancer = await startBalancer({
     host: args.get("host") ?? "127.0.0.1",
+    metricsIntervalMs: integerArg(args, "metrics-interval-ms", 60_000, 1000, 3_600_000),
     port: integerArg(args, "port", 0, 0, 65535),
     adminPort: integerArg(args, "admin-port", 0, 0, 65535),
     healthCheck: {

@@ -14,6 +14,8 @@ import { TrafficMetrics } from "./traffic-metrics";
  */
 export interface BalancerOptions {
   host: string;
+  /** Length of a metrics bucket (ms). */
+  metricsIntervalMs: number;
   /** 0 binds a free port. */
   port: number;
   adminPort: number;
@@ -43,7 +45,11 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 
 export async function startBalancer(options: BalancerOptions): Promise<RunningBalancer> {
   const router = new Router(options.healthCheck);
-  const metrics = new TrafficMetrics();
+  // Keep at least three hours: the judge reads every interval since a release's first step.
+  const metrics = new TrafficMetrics({
+    intervalMs: options.metricsIntervalMs,
+    retainMinutes: Math.max(60, Math.ceil((3 * 3_600_000) / options.metricsIntervalMs)),
+  });
   const proxy = createProxy({
     router,
     metrics,

@@ -72,6 +72,7 @@ export interface LocalLoadBalancerArgs {
   stack: pulumi.Input<string>;
   name: pulumi.Input<string>;
   listenPort: pulumi.Input<number>;
+  metricsIntervalMs: pulumi.Input<number>;
   stateDir: pulumi.Input<string>;
   weights: pulumi.Input<ColorWeights>;
   targets: pulumi.Input<Record<Color, pulumi.Input<string[]>>>;

@@ -58,7 +58,11 @@ async function create(
   const token = processToken(inputs.stack, id);
   const started = await startDetached({
     script: BALANCER_SCRIPT,
-    args: [`--port=${inputs.listenPort}`, `--drain-ms=${DRAIN_MS}`],
+    args: [
+      `--port=${inputs.listenPort}`,
+      `--drain-ms=${DRAIN_MS}`,
+      `--metrics-interval-ms=${inputs.metricsIntervalMs}`,
+    ],
     env: {},
     token,
     logFile: path.join(inputs.stateDir, `${id}.log`),

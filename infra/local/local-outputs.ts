@@ -44,6 +44,7 @@ export function localStackOutputs(settings: Settings, facts: LocalFacts): StackO
     region: LOCAL_REGION,
     metricsSource: {
       kind: "local",
+      intervalSeconds: settings.metricsIntervalSeconds,
       adminUrl: balancer.adminUrl,
       targetGroupArnSuffixes: {
         blue: balancer.targetGroups.blue,

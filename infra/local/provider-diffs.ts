@@ -50,6 +50,13 @@ export function diffLoadBalancer(
   if (news.listenPort !== 0 && news.listenPort !== olds.port) {
     return { changes: true, replaces: ["listenPort"], deleteBeforeReplace: false };
   }
+  if (news.metricsIntervalMs !== (olds.metricsIntervalMs ?? 60_000)) {
+    return {
+      changes: true,
+      replaces: ["metricsIntervalMs"],
+      deleteBeforeReplace: news.listenPort !== 0,
+    };
+  }
   const desired: Routing = { weights: news.weights, targets: news.targets };
   const drifted = live.routing !== undefined && !sameRouting(desired, live.routing);
   return { changes: drifted || !sameRouting(desired, olds.applied), replaces: [] };

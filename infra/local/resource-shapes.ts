@@ -40,6 +40,8 @@ export interface LoadBalancerInputs {
   name: string;
   /** 0 picks a free port at create; the port is kept afterwards. */
   listenPort: number;
+  /** Length of the balancer's metrics buckets (ms). */
+  metricsIntervalMs: number;
   stateDir: string;
   weights: ColorWeights;
   targets: Record<Color, string[]>;

@@ -60,6 +60,7 @@ export class LocalCanaryTopology extends pulumi.ComponentResource {
         stack,
         name,
         listenPort: settings.localPort,
+        metricsIntervalMs: settings.metricsIntervalSeconds * 1000,
         stateDir,
         weights: weightsFor(settings.stableColor, settings.canaryWeight),
         targets: { blue: this.taskSets.blue.targets, green: this.taskSets.green.targets },

@@ -39,13 +39,14 @@ export interface GroupSnapshot {
 }
 
 export interface TrafficMetricsOptions {
+  /** Length of one bucket (ms); a minute, like CloudWatch, unless the stack asks for shorter. */
+  intervalMs: number;
+  /** Buckets kept. */
   retainMinutes: number;
   /** Latency samples kept per minute; beyond it a uniform reservoir sample is kept. */
   maxSamplesPerMinute: number;
   random: () => number;
 }
-
-const MINUTE_MS = 60_000;
 
 interface MinuteBucket {
   requests: number;
@@ -73,6 +74,7 @@ export class TrafficMetrics {
 
   constructor(options: Partial<TrafficMetricsOptions> = {}) {
     this.options = {
+      intervalMs: 60_000,
       retainMinutes: 60,
       maxSamplesPerMinute: 10_000,
       random: Math.random,
@@ -96,7 +98,8 @@ export class TrafficMetrics {
   record(groupId: string, nowMs: number, outcome: RequestOutcome): void {
     this.ensureGroup(groupId, nowMs);
     const group = this.groups.get(groupId) as GroupRecord;
-    const minute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
+    const interval = this.options.intervalMs;
+    const minute = Math.floor(nowMs / interval) * interval;
     let bucket = group.minutes.get(minute);
     if (!bucket) {
       bucket = { requests: 0, errors5xx: 0, balancerErrors5xx: 0, latencySeen: 0, samples: [] };
@@ -146,7 +149,7 @@ export class TrafficMetrics {
   }
 
   private prune(group: GroupRecord, newestMinute: number): void {
-    const oldest = newestMinute - (this.options.retainMinutes - 1) * MINUTE_MS;
+    const oldest = newestMinute - (this.options.retainMinutes - 1) * this.options.intervalMs;
     for (const minute of group.minutes.keys()) {
       if (minute < oldest) group.minutes.delete(minute);
     }

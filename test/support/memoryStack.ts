@@ -99,6 +99,7 @@ export class MemoryStack implements StackPort {
       region: "memory",
       metricsSource: {
         kind: "cloudwatch",
+        intervalSeconds: 60,
         region: "memory",
         loadBalancerArnSuffix: "app/memory/1",
         targetGroupArnSuffixes: { blue: "targetgroup/blue", green: "targetgroup/green" },

@@ -30,6 +30,7 @@ const MIN = 60_000;
 const REGION = "us-east-1";
 const OUTPUT: CloudWatchOutput = {
   kind: "cloudwatch",
+  intervalSeconds: 60,
   region: REGION,
   loadBalancerArnSuffix: "app/ecs-canary-alb/50dc6c495c0c9188",
   targetGroupArnSuffixes: {

@@ -22,6 +22,10 @@ const cases: [Record<string, string>, string][] = [
   ],
   [{ desiredCount: "0" }, 'invalid setting desiredCount="0": must be an integer from 1 to 100'],
   [{ canaryScale: "150" }, 'invalid setting canaryScale="150": must be an integer from 0 to 100'],
+  [
+    { metricsIntervalSeconds: "0" },
+    'invalid setting metricsIntervalSeconds="0": must be an integer from 1 to 3600',
+  ],
   [{ platform: "gcp" }, 'invalid setting platform="gcp": must be "aws" or "local"'],
   [{ assignPublicIp: "yes" }, 'invalid setting assignPublicIp="yes": must be true or false'],
   [

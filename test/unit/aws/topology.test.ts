@@ -295,6 +295,7 @@ describe("AWS topology (Pulumi mocks)", function () {
     });
     expect(run.outputs.metricsSource).to.deep.equal({
       kind: "cloudwatch",
+      intervalSeconds: 60,
       region: REGION,
       loadBalancerArnSuffix: lb.state.arnSuffix,
       targetGroupArnSuffixes: {

@@ -54,6 +54,7 @@ describe("localStackOutputs", () => {
       region: "local",
       metricsSource: {
         kind: "local",
+        intervalSeconds: 60,
         adminUrl: "http://127.0.0.1:8081",
         targetGroupArnSuffixes: {
           blue: "targetgroup/blue/0a1b2c3d4e5f",

@@ -59,6 +59,7 @@ const lbInputs: LoadBalancerInputs = {
   stack: "s",
   name: "canary",
   listenPort: 0,
+  metricsIntervalMs: 60_000,
   stateDir: "/tmp/a",
   weights: { blue: 100, green: 0 },
   targets: { blue: ["http://127.0.0.1:1"], green: ["http://127.0.0.1:2"] },

@@ -56,6 +56,7 @@ describe("proxy failures (in-process servers)", function () {
     });
     balancer = await startBalancer({
       host: "127.0.0.1",
+      metricsIntervalMs: 60_000,
       port: 0,
       adminPort: 0,
       healthCheck: {

@@ -4,6 +4,16 @@ import { TrafficMetrics } from "../../../infra/local/traffic-metrics";
 const T0 = Date.parse("2030-01-01T10:00:00.000Z");
 
 describe("TrafficMetrics", () => {
+  it("buckets by the configured interval when shorter than a minute", () => {
+    const m = new TrafficMetrics({ intervalMs: 10_000 });
+    for (const at of [0, 9_999, 10_000, 25_000, 29_999]) m.record("blue", T0 + at, { status: 200 });
+    expect(m.snapshot().blue.minutes.map((b) => [b.start, b.requests])).to.deep.equal([
+      ["2030-01-01T10:00:00.000Z", 2],
+      ["2030-01-01T10:00:10.000Z", 1],
+      ["2030-01-01T10:00:20.000Z", 2],
+    ]);
+  });
+
   it("counts requests, target 5xx and balancer 5xx per group and minute, with running totals", () => {
     const m = new TrafficMetrics();
     m.record("blue", T0 + 1000, { status: 200, latencyMs: 2 });
