@@ -43,6 +43,14 @@ export class MetricsGate implements Gate {
       canaryColor: release.canaryColor,
     });
     const intervals = labelSteps(raw, stepStarts, this.intervalMs);
+    // Until a whole interval of this step has ended, the judge would still speak of the last one.
+    if (!intervals.some((i) => i.step === stepIndex)) {
+      return {
+        gate: this.name,
+        verdict: "inconclusive",
+        reason: `no whole ${this.intervalMs / 1000}s interval of step ${stepIndex + 1} yet`,
+      };
+    }
     const s = this.settings;
     if (s.mode === "thresholds" || step.weight === 100) {
       const current =

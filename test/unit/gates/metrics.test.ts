@@ -144,7 +144,16 @@ describe("MetricsGate", () => {
     const gate = new MetricsGate(new GivenIntervals([]), SETTINGS, MIN);
     const result = await gate.check(context(0, [at(0)], at(1)));
     expect(result.verdict).to.equal("inconclusive");
-    expect(result.reason).to.match(/^canary inconclusive: /);
+    expect(result.reason).to.equal("no whole 60s interval of step 1 yet");
+  });
+
+  it("holds a new step until one of its own intervals has ended, whatever the last step said", async () => {
+    // Step 1 passed on five clean minutes; step 2 began at minute 5, and minute 5 has not ended.
+    const earlier = minutes(0, 5, { requests: 600, errors: 0 }, { requests: 5400, errors: 0 });
+    const gate = new MetricsGate(new GivenIntervals(earlier), SETTINGS, MIN);
+    const result = await gate.check(context(1, [at(0), at(5)], at(5) + 30_000));
+    expect(result.verdict).to.equal("inconclusive");
+    expect(result.reason).to.equal("no whole 60s interval of step 2 yet");
   });
 
   describe("below 100 %: the canary against the stable", () => {

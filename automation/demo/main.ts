@@ -1,0 +1,153 @@
+/**
+ * `npm run demo`: on the local stack, release a good version to 100 % with
+ * metric gates (promoted), then a bad one (the error-rate knob) that the gates
+ * catch and roll back. Drives the real CLI and shows its events live.
+ */
+import { spawn } from "child_process";
+import * as path from "path";
+import { Color } from "../../infra/config";
+import { createReporter } from "../cli/reporter";
+import { formatDuration } from "../release/duration";
+import { ReleaseEvent } from "../release/engine";
+import { decodeState, isActive, RELEASE_KEY } from "../release/state";
+import { PROJECT_ROOT } from "../stack/environment";
+import { PulumiStack } from "../stack/pulumiStack";
+
+const STACK = "local";
+const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
+
+type TimedEvent = ReleaseEvent & { time: string };
+
+interface Run {
+  code: number | null;
+  events: TimedEvent[];
+}
+
+/** Runs the CLI with --json and renders its events with the CLI's own live view. */
+function cli(args: string[]): Promise<Run> {
+  const reporter = createReporter(process.stdout.isTTY ? "live" : "plain", false);
+  const child = spawn(process.execPath, [CLI, ...args, "--stack", STACK, "--json"], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const events: TimedEvent[] = [];
+  let buffer = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (!line.startsWith("{")) continue;
+      const event = JSON.parse(line) as TimedEvent;
+      events.push(event);
+      reporter.report(event);
+    }
+  });
+  return new Promise((resolve) =>
+    child.on("close", (code) => {
+      reporter.stop();
+      resolve({ code, events });
+    }),
+  );
+}
+
+function bump(version: string, by: number): string {
+  const parts = version.split(".").map((p) => Number(p));
+  if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p))) return `${version}-${by}`;
+  return `${parts[0]}.${parts[1]}.${parts[2] + by}`;
+}
+
+function at(event: TimedEvent | undefined): number {
+  return event ? Date.parse(event.time) : NaN;
+}
+
+function say(line: string) {
+  process.stdout.write(`\n== ${line}\n`);
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  say("bringing up the local stack (sample services and a weighted balancer on loopback)");
+  const stack = await PulumiStack.open(STACK);
+  const config = await stack.getConfig();
+  if (isActive(decodeState(config[RELEASE_KEY]))) {
+    say("a release was in progress on the local stack: aborting it first");
+    await cli(["abort"]);
+  }
+  await stack.setConfig({
+    blueErrorRate: "0",
+    greenErrorRate: "0",
+    blueLatencyMs: "0",
+    greenLatencyMs: "0",
+  });
+  const up = await cli(["set-weight", "0"]);
+  if (up.code !== 0) return up.code ?? 4;
+  const outputs = await stack.outputs();
+  if (!outputs) throw new Error("the local stack has no outputs after an update");
+  const stable: Color = outputs.stableColor;
+  const good = bump(outputs[stable].version, 1);
+  const bad = bump(outputs[stable].version, 2);
+  say(`service at ${outputs.url}: ${stable} serves ${outputs[stable].version}`);
+
+  const gates = [
+    "--steps",
+    "20,50,100",
+    "--bake",
+    "45s",
+    "--metrics",
+    "judge",
+    "--min-requests",
+    "200",
+    "--latency-ratio",
+    "0",
+    "--load",
+    "40",
+    "--interval",
+    "5s",
+    "--max-inconclusive",
+    "4m",
+    "--scale-down-delay",
+    "10s",
+  ];
+  say(`release ${good} (healthy) with metric gates, 40 requests/s of load`);
+  const first = await cli(["rollout", "--version", good, ...gates]);
+  const firstOutcome = first.events.find((e) => e.type === "outcome");
+  if (first.code !== 0) {
+    say(`the good release did not promote (exit ${first.code}); see above`);
+    return first.code ?? 4;
+  }
+
+  // After the promotion the old stable colour is the canary colour.
+  const canary = stable;
+  say(`release ${bad} (broken: its colour ${canary} answers 30 % of requests with 500)`);
+  await stack.setConfig({ [`${canary}ErrorRate`]: "0.3" });
+  const second = await cli(["rollout", "--version", bad, ...gates]);
+  await stack.setConfig({ [`${canary}ErrorRate`]: "0" });
+
+  const firstShift = second.events.find(
+    (e) => e.type === "update-finished" && e.purpose.startsWith("step 1/"),
+  );
+  const rollback = second.events.find(
+    (e) => e.type === "update-finished" && e.purpose.startsWith("roll back"),
+  );
+  const secondOutcome = second.events.find((e) => e.type === "outcome");
+  say("summary");
+  process.stdout.write(
+    [
+      `good ${good}: ${firstOutcome?.type === "outcome" ? firstOutcome.outcome.kind : "?"} in ${formatDuration(at(first.events.at(-1)) - at(first.events[0]))}`,
+      `bad ${bad}: ${secondOutcome?.type === "outcome" ? secondOutcome.outcome.kind : "?"}; it served traffic for ${formatDuration(at(rollback) - at(firstShift))} before the rollback`,
+      `demo took ${formatDuration(Date.now() - started)}`,
+      "",
+    ].join("\n"),
+  );
+  return second.code === 1 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(4);
+  },
+);
