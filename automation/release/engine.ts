@@ -78,9 +78,9 @@ export class InfrastructureError extends Error {
 }
 
 type StepVerdict =
-  | { kind: "pass" }
+  | { kind: "pass"; release: ReleaseState }
   | { kind: "fail"; reason: string }
-  | { kind: "pause"; reason: string }
+  | { kind: "pause"; reason: string; release: ReleaseState }
   | { kind: "stopped"; outcome: Outcome };
 
 /**
@@ -90,6 +90,8 @@ type StepVerdict =
  */
 export class ReleaseEngine {
   private readonly cmd: string;
+  /** The outputs of this run's last update: what the gates of the current step look at. */
+  private lastOutputs?: StackOutputs;
 
   constructor(private readonly deps: EngineDeps) {
     this.cmd = deps.command ?? "npx ecs-canary";
@@ -289,7 +291,7 @@ export class ReleaseEngine {
           const verdict = await this.gateStep(state);
           if (verdict.kind === "stopped") return this.finish(verdict.outcome);
           if (verdict.kind === "fail") return this.rollBack(state, verdict.reason);
-          state = (await this.read()).release ?? state;
+          state = verdict.release;
           if (verdict.kind === "pause") {
             state = this.decide({ ...state, status: "paused" }, "manual", "pause", verdict.reason);
             await this.save(state);
@@ -301,11 +303,11 @@ export class ReleaseEngine {
               release: state,
             });
           }
+          // Not saved here: the next phase writes its state together with its settings.
           const last = state.stepIndex === state.steps.length - 1;
           state = last
             ? { ...state, phase: "promoting" }
             : { ...state, phase: "shifting", stepIndex: state.stepIndex + 1 };
-          await this.save(state);
           break;
         }
         case "promoting": {
@@ -381,7 +383,7 @@ export class ReleaseEngine {
   /** Runs the gates of the current step until they pass, one fails, a person is needed, or the run stops. */
   private async gateStep(state: ReleaseState): Promise<StepVerdict> {
     const step = state.steps[state.stepIndex];
-    const outputs = await this.deps.stack.outputs();
+    const outputs = this.lastOutputs ?? (await this.deps.stack.outputs());
     if (outputs === undefined) return { kind: "fail", reason: "the stack has no outputs" };
     const gates = this.deps.gates(state.gates, outputs);
     const stepStartedAt = state.stepStartedAt ?? this.deps.clock.now();
@@ -419,8 +421,9 @@ export class ReleaseEngine {
       }
       const waiting = results.filter((r) => r.verdict === "inconclusive");
       if (waiting.length === 0) {
-        if (!state.gates.manual || latest.approvedSteps.includes(state.stepIndex))
-          return { kind: "pass" };
+        if (!state.gates.manual || latest.approvedSteps.includes(state.stepIndex)) {
+          return { kind: "pass", release: latest };
+        }
         const answer = await this.deps.approver.ask(ctx);
         if (answer === "approved") {
           const approved = this.decide(
@@ -430,11 +433,11 @@ export class ReleaseEngine {
             `step ${state.stepIndex + 1} approved at the prompt`,
           );
           await this.save(approved);
-          return { kind: "pass" };
+          return { kind: "pass", release: approved };
         }
         if (answer === "rejected")
           return { kind: "fail", reason: "manual: rejected at the prompt" };
-        return { kind: "pause", reason: "awaiting a person's approval" };
+        return { kind: "pause", reason: "awaiting a person's approval", release: latest };
       }
       const overdue = ctx.elapsedMs - step.bakeMs - state.gates.maxInconclusiveMs;
       if (overdue >= 0) {
@@ -524,6 +527,7 @@ export class ReleaseEngine {
     let outputs: StackOutputs;
     try {
       outputs = await this.deps.stack.up();
+      this.lastOutputs = outputs;
     } catch (err) {
       throw new InfrastructureError(
         `update failed (${purpose}): ${firstLine((err as Error).message)}`,
