@@ -2,21 +2,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ReleaseInProgressError } from "../release/errors";
+import { isAlive } from "../stack/processes";
 
 interface Holder {
   pid: number;
   host: string;
   command: string;
   since: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -48,7 +40,7 @@ export class DriverLock {
       } catch {
         holder = undefined;
       }
-      if (holder && holder.host === me.host && alive(holder.pid)) {
+      if (holder && holder.host === me.host && isAlive(holder.pid)) {
         throw new ReleaseInProgressError(
           `a release is in progress on stack ${stackName}: \`${holder.command}\` (pid ${holder.pid}) has been running since ${holder.since}; ` +
             `wait for it, stop it with Ctrl-C, or roll back with \`ecs-canary abort --stack ${stackName}\``,

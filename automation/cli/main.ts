@@ -123,6 +123,10 @@ async function withEngine(
   try {
     const stack = await PulumiStack.open(args.stack, {
       onOutput: (text) => reporter.engineOutput(text),
+      onLockCancelled: (holder) =>
+        process.stderr.write(
+          `cancelled the stack lock of an update that no longer runs (pid ${holder.pid} on ${holder.host})\n`,
+        ),
       signal: controller.signal,
     });
     if (args.load !== undefined) {

@@ -1,8 +1,10 @@
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { StackOutputs } from "../../infra/outputs";
 import { StackPort } from "./port";
+import { isAlive, StackLockHolder, stackLockHolder } from "./processes";
 import {
   isLocalStack,
   LOCAL_BACKEND_DIR,
@@ -12,6 +14,8 @@ import {
 } from "./environment";
 
 const PROJECT = "ecs-canary";
+/** How long an update waits for another one that holds the stack. */
+const LOCK_WAIT_MS = 15 * 60_000;
 
 /** A Pulumi CLI failure, reduced to the line that says what went wrong. */
 export class PulumiError extends Error {
@@ -43,6 +47,8 @@ export interface PulumiStackOptions {
   onOutput?: (text: string) => void;
   /** Cancels a running update (the engine stops it gracefully). */
   signal?: AbortSignal;
+  /** Told when a lock left by a dead update is cancelled. */
+  onLockCancelled?: (holder: StackLockHolder) => void;
 }
 
 /** A stack of this project driven through Pulumi's Automation API. */
@@ -107,16 +113,37 @@ export class PulumiStack implements StackPort {
     }
   }
 
+  /**
+   * Runs an update. A lock left by an update whose process died (a driver
+   * killed with kill -9 takes its `pulumi up` with it) is cancelled; while
+   * another live update holds the stack, this one waits for it.
+   */
   async up(): Promise<StackOutputs> {
-    // Only what the change needs: no refresh, no separate preview.
-    const result = await attempt(`update of stack ${this.name}`, () =>
-      this.stack.up({
-        onOutput: this.options.onOutput,
-        refresh: false,
-        signal: this.options.signal,
-      }),
-    );
-    return outputsFrom(result.outputs);
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        // Only what the change needs: no refresh, no separate preview.
+        const result = await this.stack.up({
+          onOutput: this.options.onOutput,
+          refresh: false,
+          signal: this.options.signal,
+        });
+        return outputsFrom(result.outputs);
+      } catch (err) {
+        const holder = stackLockHolder(err instanceof Error ? err.message : String(err));
+        if (holder === undefined || Date.now() > deadline || this.options.signal?.aborted) {
+          throw new PulumiError(`update of stack ${this.name}`, err);
+        }
+        if (holder.host === os.hostname() && !isAlive(holder.pid)) {
+          this.options.onLockCancelled?.(holder);
+          await attempt(`cancelling the stale lock of stack ${this.name}`, () =>
+            this.stack.cancel(),
+          );
+        } else {
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+        }
+      }
+    }
   }
 
   async outputs(): Promise<StackOutputs | undefined> {

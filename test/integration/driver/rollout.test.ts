@@ -195,6 +195,50 @@ describe("ecs-canary driver on the local stack (real engine, real processes)", f
     expect((await statusOf(s)).outputs.weights).to.deep.equal({ blue: 0, green: 100 });
   });
 
+  it("continues after the driver is killed with SIGKILL in the middle of an update", async () => {
+    const s = await deployed();
+    const args = [
+      "rollout",
+      "--version",
+      "1.2.0",
+      "--steps",
+      "30,100",
+      "--bake",
+      "2s",
+      "--metrics",
+      "off",
+      "--interval",
+      "1s",
+      "--scale-down-delay",
+      "0s",
+    ];
+    const first = s.start(args);
+    await waitFor(
+      "the update of step 2 to start",
+      () =>
+        first.events.some(
+          (e) => e.type === "update-started" && String(e.purpose).startsWith("step 2/2"),
+        )
+          ? true
+          : undefined,
+      5 * 60_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    first.child.kill("SIGKILL");
+    await first.done;
+
+    const second = await s.run(args);
+    expect(second.code, second.stderr).to.equal(0);
+    expect(updates(second.events)).to.deep.equal([
+      "step 2/2: 100% to 1.2.0",
+      "promote 1.2.0: green becomes stable",
+      "scale down blue (1.0.0)",
+    ]);
+    const status = await statusOf(s);
+    expect(status.outputs.weights).to.deep.equal({ blue: 0, green: 100 });
+    expect(status.release).to.include({ status: "promoted", phase: "done" });
+  });
+
   it("refuses a second driver on the same stack while a release runs", async () => {
     const s = await deployed();
     const first = s.start([
