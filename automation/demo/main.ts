@@ -3,53 +3,27 @@
  * metric gates (promoted), then a bad one (the error-rate knob) that the gates
  * catch and roll back. Drives the real CLI and shows its events live.
  */
-import { spawn } from "child_process";
-import * as path from "path";
 import { Color } from "../../infra/config";
 import { createReporter } from "../cli/reporter";
+import { startCli } from "../cli/spawnCli";
 import { formatDuration } from "../release/duration";
 import { ReleaseEvent } from "../release/engine";
 import { decodeState, isActive, RELEASE_KEY } from "../release/state";
-import { PROJECT_ROOT } from "../stack/environment";
 import { PulumiStack } from "../stack/pulumiStack";
 
 const STACK = "local";
-const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
 
 type TimedEvent = ReleaseEvent & { time: string };
 
-interface Run {
-  code: number | null;
-  events: TimedEvent[];
-}
-
 /** Runs the CLI with --json and renders its events with the CLI's own live view. */
-function cli(args: string[]): Promise<Run> {
+async function cli(args: string[]): Promise<{ code: number | null; events: TimedEvent[] }> {
   const reporter = createReporter(process.stdout.isTTY ? "live" : "plain", false);
-  const child = spawn(process.execPath, [CLI, ...args, "--stack", STACK, "--json"], {
-    cwd: PROJECT_ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const events: TimedEvent[] = [];
-  let buffer = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!line.startsWith("{")) continue;
-      const event = JSON.parse(line) as TimedEvent;
-      events.push(event);
-      reporter.report(event);
-    }
-  });
-  return new Promise((resolve) =>
-    child.on("close", (code) => {
-      reporter.stop();
-      resolve({ code, events });
-    }),
-  );
+  const run = await startCli([...args, "--stack", STACK], {
+    inheritStderr: true,
+    onEvent: (event) => reporter.report(event as unknown as ReleaseEvent),
+  }).done;
+  reporter.stop();
+  return { code: run.code, events: run.events as unknown as TimedEvent[] };
 }
 
 function bump(version: string, by: number): string {

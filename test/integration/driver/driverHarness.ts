@@ -1,19 +1,12 @@
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { CliRun, startCli } from "../../../automation/cli/spawnCli";
 import { PROJECT_ROOT, PULUMI_TOOLS } from "../../../automation/stack/environment";
 
-const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
-
 /** A finished driver run: exit code, the JSON events it printed, and its stderr. */
-export interface DriverRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  events: { type: string; [key: string]: unknown }[];
-  stderr: string;
-}
+export type DriverRun = CliRun;
 
 /**
  * A throw-away local stack driven by the real `ecs-canary` CLI as a child
@@ -41,33 +34,8 @@ export class DriverStack {
   }
 
   /** Starts `ecs-canary <args> --stack <this> --json`. */
-  start(args: string[]): {
-    child: ChildProcess;
-    done: Promise<DriverRun>;
-    events: DriverRun["events"];
-  } {
-    const child = spawn(process.execPath, [CLI, ...args, "--stack", this.name, "--json"], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...this.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const events: DriverRun["events"] = [];
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      let nl: number;
-      while ((nl = stdout.indexOf("\n")) >= 0) {
-        const line = stdout.slice(0, nl);
-        stdout = stdout.slice(nl + 1);
-        if (line.startsWith("{")) events.push(JSON.parse(line));
-      }
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const done = new Promise<DriverRun>((resolve) =>
-      child.on("close", (code, signal) => resolve({ code, signal, events, stderr })),
-    );
-    return { child, done, events };
+  start(args: string[]) {
+    return startCli([...args, "--stack", this.name], { env: this.env });
   }
 
   run(args: string[]): Promise<DriverRun> {
