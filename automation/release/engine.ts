@@ -179,7 +179,7 @@ export class ReleaseEngine {
         "aborted",
         "aborted by a person",
       );
-      await this.save(aborting, { canaryWeight: "0" });
+      await this.save(aborting, { canaryWeight: "0", stableColor: release.stableColor });
       return this.rollBack(aborting, "aborted");
     }
     if (canSwapBack(release)) {
@@ -260,7 +260,7 @@ export class ReleaseEngine {
             `deploy ${state.version} to ${state.canaryColor} at 0%`,
             0,
           );
-          if (typeof outputs === "string") return this.rollBack(state, outputs);
+          if (typeof outputs === "string") return this.failedUpdate(state, outputs);
           if (outputs[state.canaryColor].version !== state.version) {
             return this.rollBack(
               state,
@@ -279,7 +279,7 @@ export class ReleaseEngine {
             `step ${state.stepIndex + 1}/${state.steps.length}: ${weight}% to ${state.version}`,
             weight,
           );
-          if (typeof outputs === "string") return this.rollBack(state, outputs);
+          if (typeof outputs === "string") return this.failedUpdate(state, outputs);
           const startedAt = this.deps.clock.now();
           const stepStarts = [...state.stepStarts.slice(0, state.stepIndex), startedAt];
           state = { ...state, phase: "gating", stepStartedAt: startedAt, stepStarts };
@@ -312,20 +312,14 @@ export class ReleaseEngine {
         }
         case "promoting": {
           await this.save(state, { stableColor: state.canaryColor, canaryWeight: "0" });
-          let outputs: StackOutputs;
           try {
-            outputs = await this.update(
-              `promote ${state.version}: ${state.canaryColor} becomes stable`,
-              {
-                stable: state.canaryColor,
-                canaryWeight: 0,
-              },
-            );
+            await this.update(`promote ${state.version}: ${state.canaryColor} becomes stable`, {
+              stable: state.canaryColor,
+              canaryWeight: 0,
+            });
           } catch (err) {
-            await this.save(state, { stableColor: state.stableColor });
-            return this.rollBack(state, `promotion failed: ${(err as Error).message}`);
+            return this.failedUpdate(state, `promotion failed: ${(err as Error).message}`);
           }
-          void outputs;
           const now = this.deps.clock.now();
           state = this.decide(
             {
@@ -466,6 +460,12 @@ export class ReleaseEngine {
     }
   }
 
+  /** An update of the release failed: roll back, unless it failed because of Ctrl-C. */
+  private async failedUpdate(state: ReleaseState, reason: string): Promise<Outcome> {
+    if (this.deps.signal?.aborted) return this.finish(this.interrupted(state));
+    return this.rollBack(state, reason);
+  }
+
   private async rollBack(state: ReleaseState, reason: string): Promise<Outcome> {
     const aborted = state.phase === "rolling-back" && reason === "aborted";
     let rolling: ReleaseState = {
@@ -477,7 +477,8 @@ export class ReleaseEngine {
     if (state.phase !== "rolling-back") {
       rolling = this.decide(rolling, "rollback", "fail", reason);
     }
-    await this.save(rolling, { canaryWeight: "0" });
+    // The stable colour too: a promotion cut short may have written the canary's.
+    await this.save(rolling, { canaryWeight: "0", stableColor: state.stableColor });
     try {
       await this.update(
         `roll back: all traffic to ${state.stableColor} (${state.previousVersion})`,

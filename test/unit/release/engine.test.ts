@@ -276,6 +276,42 @@ describe("release engine", () => {
     expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
   });
 
+  it("rolls back a failed promotion to the old stable colour", async () => {
+    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    stack.failUpdates.add(5);
+    const outcome = await setup({ stack }).engine.rollout(request());
+    expect(outcome.kind).to.equal("rolled-back");
+    expect(outcome.message).to.contain("promotion failed");
+    expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:50", "blue:100", "blue:0"]);
+    expect(stack.config).to.include({ stableColor: "blue", canaryWeight: "0" });
+  });
+
+  it("does not roll back an update that Ctrl-C cancelled; a rerun continues", async () => {
+    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const controller = new AbortController();
+    const ctx = setup({ stack, signal: controller.signal });
+    ctx.deps.report = (e) => {
+      if (e.type === "update-started" && e.purpose.startsWith("step 2/")) {
+        controller.abort();
+        stack.failUpdates.add(3);
+      }
+    };
+    const outcome = await ctx.engine.rollout(request());
+    expect(outcome.kind).to.equal("interrupted");
+    expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
+    expect(release(stack)).to.include({ status: "running", phase: "shifting", stepIndex: 1 });
+    const resumed = await setup({ stack }).engine.rollout(request());
+    expect(resumed.kind).to.equal("promoted");
+    expect(stack.weights()).to.deep.equal([
+      "blue:0",
+      "blue:10",
+      "blue:50",
+      "blue:100",
+      "green:0",
+      "green:0",
+    ]);
+  });
+
   it("stops cleanly on Ctrl-C and says how to go on", async () => {
     const controller = new AbortController();
     const ctx = setup({
