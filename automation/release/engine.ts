@@ -124,7 +124,7 @@ export class ReleaseEngine {
       this.deps.report({ type: "release", release, resumed: true });
       return this.drive(release);
     }
-    const fresh = this.newRelease(request, config, settings);
+    const fresh = this.newRelease(request, settings);
     const canaryConfig: Record<string, string | undefined> = {
       [`${fresh.canaryColor}Version`]: request.version,
       canaryWeight: "0",
@@ -242,7 +242,7 @@ export class ReleaseEngine {
         `a release of ${release.version} is in progress on stack ${this.deps.stack.name}`,
       );
     }
-    const fresh = isActive(release) ? release : this.newRelease(request, config, settings);
+    const fresh = isActive(release) ? release : this.newRelease(request, settings);
     validate({ ...config, [`${fresh.canaryColor}Version`]: request.version, canaryWeight: "0" });
     return describePlan(fresh, this.deps.gates(fresh.gates, await this.deps.stack.outputs()));
   }
@@ -604,11 +604,7 @@ export class ReleaseEngine {
     return next;
   }
 
-  private newRelease(
-    request: ReleaseRequest,
-    config: Record<string, string>,
-    settings: Settings,
-  ): ReleaseState {
+  private newRelease(request: ReleaseRequest, settings: Settings): ReleaseState {
     if (request.steps.length === 0) throw new UsageError("the release has no steps");
     const stable = settings.stableColor;
     if (settings[stable].version === request.version) {
@@ -616,7 +612,6 @@ export class ReleaseEngine {
         `version ${request.version} is already the stable version on ${stable}; nothing to release`,
       );
     }
-    void config;
     const now = this.deps.clock.now();
     return {
       id: `${request.version}@${now}`,
