@@ -66,9 +66,7 @@ function setup(
     signal?: AbortSignal;
   } = {},
 ) {
-  const stack =
-    opts.stack ??
-    new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0", stableColor: "blue" });
+  const stack = opts.stack ?? devStack();
   const clock = opts.clock ?? new FakeClock();
   const metrics = new ScriptedGate(opts.metrics ?? (() => "pass"));
   const events: ReleaseEvent[] = [];
@@ -82,6 +80,9 @@ function setup(
   };
   return { stack, clock, metrics, events, engine: new ReleaseEngine(deps), deps };
 }
+
+/** The stack most tests start from: blue stable on 1.0.1, green on 1.0.0. */
+const devStack = () => new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
 
 const release = (stack: MemoryStack) => decodeState(stack.config[RELEASE_KEY]);
 
@@ -175,7 +176,7 @@ describe("release engine", () => {
   });
 
   it("pauses for approval without a terminal, and promote goes on from the paused step", async () => {
-    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const stack = devStack();
     const first = setup({ stack });
     const paused = await first.engine.rollout(request({ gates: gates({ manual: true }) }));
     expect(paused.kind).to.equal("paused");
@@ -211,7 +212,7 @@ describe("release engine", () => {
   });
 
   it("promote --now skips the remaining steps", async () => {
-    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const stack = devStack();
     await setup({ stack }).engine.rollout(request({ gates: gates({ manual: true }) }));
     const outcome = await setup({ stack }).engine.promote(true);
     expect(outcome.kind).to.equal("promoted");
@@ -219,7 +220,7 @@ describe("release engine", () => {
   });
 
   it("abort of a paused release sends all traffic back to stable", async () => {
-    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const stack = devStack();
     await setup({ stack }).engine.rollout(request({ gates: gates({ manual: true }) }));
     const outcome = await setup({ stack }).engine.abort();
     expect(outcome.kind).to.equal("aborted");
@@ -230,7 +231,7 @@ describe("release engine", () => {
   });
 
   it("abort right after a promotion swaps back to the old stable, still running", async () => {
-    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const stack = devStack();
     const controller = new AbortController();
     const clock = new FakeClock();
     const first = setup({ stack, clock, signal: controller.signal });
@@ -255,7 +256,7 @@ describe("release engine", () => {
   });
 
   it("rolls back when an update fails", async () => {
-    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const stack = devStack();
     stack.failUpdates.add(3);
     const outcome = await setup({ stack }).engine.rollout(request());
     expect(outcome.kind).to.equal("rolled-back");
@@ -266,7 +267,7 @@ describe("release engine", () => {
   });
 
   it("rolls back when the load balancer reports other weights than asked", async () => {
-    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const stack = devStack();
     stack.misapplyUpdates.add(2);
     const outcome = await setup({ stack }).engine.rollout(request());
     expect(outcome.kind).to.equal("rolled-back");
@@ -277,7 +278,7 @@ describe("release engine", () => {
   });
 
   it("rolls back a failed promotion to the old stable colour", async () => {
-    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const stack = devStack();
     stack.failUpdates.add(5);
     const outcome = await setup({ stack }).engine.rollout(request());
     expect(outcome.kind).to.equal("rolled-back");
@@ -287,7 +288,7 @@ describe("release engine", () => {
   });
 
   it("does not roll back an update that Ctrl-C cancelled; a rerun continues", async () => {
-    const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const stack = devStack();
     const controller = new AbortController();
     const ctx = setup({ stack, signal: controller.signal });
     ctx.deps.report = (e) => {
@@ -339,7 +340,7 @@ describe("release engine", () => {
   });
 
   describe("resume after a crash", () => {
-    const undisturbed = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+    const undisturbed = devStack();
     before(async () => {
       await setup({ stack: undisturbed }).engine.rollout(request());
     });
@@ -348,7 +349,7 @@ describe("release engine", () => {
       const steps = ["blue:10", "blue:50", "blue:100"];
       expect(undisturbed.operations).to.be.greaterThan(20);
       for (let crashAt = 1; crashAt <= undisturbed.operations; crashAt++) {
-        const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+        const stack = devStack();
         stack.crashAt = crashAt;
         const clock = new FakeClock();
         // The process dies: whatever it was doing fails, and nothing after it happens.
@@ -386,7 +387,7 @@ describe("release engine", () => {
 
   describe("refusals", () => {
     it("refuses a second release of another version while one is in progress", async () => {
-      const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+      const stack = devStack();
       await setup({ stack }).engine.rollout(request({ gates: gates({ manual: true }) }));
       const before = { ...stack.config };
       await expectRejection(
