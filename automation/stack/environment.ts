@@ -1,15 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
+import { findProjectRoot, isFile } from "../../infra/local/state-dir";
 
 /** The project's root: the nearest folder above this module that holds Pulumi.yaml. */
-export const PROJECT_ROOT = findProjectRoot(__dirname);
-
-function findProjectRoot(from: string): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${from}`);
-  }
-}
+export const PROJECT_ROOT = findProjectRoot(__dirname, isFile);
 
 /** Where set-up puts the Pulumi CLI built for this machine. */
 export const PULUMI_TOOLS = path.join(PROJECT_ROOT, ".tools", "pulumi");
