@@ -68,15 +68,11 @@ function metricsSourceFor(outputs: StackOutputs): MetricsSource {
   return new CloudWatchMetricsSource(source);
 }
 
-export function gatesFor(settings: GateSettings, outputs: StackOutputs | undefined): Gate[] {
+/** The automated gates of a release, in the order of `gateNames`. */
+export function gatesFor(settings: GateSettings, outputs: StackOutputs): Gate[] {
   const gates: Gate[] = [new BakeGate()];
-  if (settings.metrics && outputs) {
+  if (settings.metrics) {
     gates.push(new MetricsGate(metricsSourceFor(outputs), settings.metrics, intervalMsOf(outputs)));
-  } else if (settings.metrics) {
-    gates.push({
-      name: "metrics",
-      check: async () => ({ gate: "metrics", verdict: "inconclusive", reason: "no outputs" }),
-    });
   }
   if (settings.probe) gates.push(new ProbeGate(settings.probe));
   if (settings.webhook) gates.push(new WebhookGate(settings.webhook));

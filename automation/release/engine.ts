@@ -12,6 +12,7 @@ import {
   Decision,
   encodeState,
   GateSettings,
+  gateNames,
   isActive,
   RELEASE_KEY,
   ReleaseState,
@@ -50,7 +51,7 @@ export interface Outcome {
 export interface EngineDeps {
   stack: StackPort;
   /** Builds the automated gates of a release from its settings and the stack's outputs. */
-  gates(settings: GateSettings, outputs: StackOutputs | undefined): Gate[];
+  gates(settings: GateSettings, outputs: StackOutputs): Gate[];
   approver: Approver;
   clock: Clock;
   report(event: ReleaseEvent): void;
@@ -244,7 +245,7 @@ export class ReleaseEngine {
     }
     const fresh = isActive(release) ? release : this.newRelease(request, settings);
     validate({ ...config, [`${fresh.canaryColor}Version`]: request.version, canaryWeight: "0" });
-    return describePlan(fresh, this.deps.gates(fresh.gates, await this.deps.stack.outputs()));
+    return describePlan(fresh);
   }
 
   // ---- the step loop ----------------------------------------------------------------------
@@ -673,17 +674,14 @@ function firstLine(text: string): string {
 }
 
 /** The lines `plan` prints. */
-export function describePlan(release: ReleaseState, gates: Gate[]): string[] {
-  const gateNames = [
-    ...gates.map((g) => g.name),
-    ...(release.gates.manual ? ["manual approval"] : []),
-  ];
+export function describePlan(release: ReleaseState): string[] {
+  const gates = gateNames(release.gates).join(", ");
   const lines = [
     `release ${release.version} on ${release.canaryColor}; ${release.stableColor} keeps ${release.previousVersion} as stable`,
     `0. deploy ${release.version} to the ${release.canaryColor} task set at 0% and wait until it is healthy`,
     ...release.steps.map(
       (s, i) =>
-        `${i + 1}. ${s.weight}% to ${release.canaryColor}, hold ${formatDuration(s.bakeMs)}; gates: ${gateNames.join(", ") || "none"}`,
+        `${i + 1}. ${s.weight}% to ${release.canaryColor}, hold ${formatDuration(s.bakeMs)}; gates: ${gates}`,
     ),
     `${release.steps.length + 1}. promote: ${release.canaryColor} becomes stable at 100%; ${release.stableColor} scales down after ${formatDuration(release.scaleDownDelayMs)}`,
     `steps: ${describeSteps(release.steps)}; a failed gate or update rolls back to 0%`,

@@ -84,6 +84,17 @@ export interface ReleaseState {
   decisions: Decision[];
 }
 
+/** The gates a release with these settings runs at every step, by name, in the order they run. */
+export function gateNames(gates: GateSettings): string[] {
+  return [
+    "bake",
+    ...(gates.metrics ? ["metrics"] : []),
+    ...(gates.probe ? ["probe"] : []),
+    ...(gates.webhook ? ["webhook"] : []),
+    ...(gates.manual ? ["manual approval"] : []),
+  ];
+}
+
 /** A release still owning traffic decisions: running or paused, not yet promoted or rolled back. */
 export function isActive(state: ReleaseState | undefined): state is ReleaseState & {
   status: "running" | "paused";

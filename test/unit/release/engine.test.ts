@@ -454,7 +454,15 @@ describe("release engine", () => {
   it("plans without changing anything", async () => {
     const { stack, engine } = setup();
     const before = { ...stack.config };
-    const lines = await engine.plan(request());
+    const metrics = {
+      mode: "judge" as const,
+      allowedErrorRatio: 1,
+      allowedLatencyRatio: 1.5,
+      minRequests: 200,
+      maxErrorRate: 0.01,
+      failAfter: 3,
+    };
+    const lines = await engine.plan(request({ gates: gates({ metrics }) }));
     expect(lines).to.deep.equal([
       "release 1.0.2 on green; blue keeps 1.0.1 as stable",
       "0. deploy 1.0.2 to the green task set at 0% and wait until it is healthy",
