@@ -14,6 +14,11 @@ export interface ColorSettings {
   errorRate: number;
   /** Local platform only: extra latency added to every response, in milliseconds. */
   latencyMs: number;
+  /**
+   * Local platform only: each sample-service process exits this many ms after it starts
+   * listening (0: never), as a crashing container would; 1 means it never becomes healthy.
+   */
+  crashAfterMs: number;
 }
 
 export interface NetworkSettings {
@@ -21,7 +26,10 @@ export interface NetworkSettings {
   vpcId?: string;
   /** Subnets of the existing VPC for the tasks. */
   subnetIds: string[];
-  /** Subnets of the existing VPC for the load balancer (default: `subnetIds`). */
+  /**
+   * Subnets of the existing VPC for the load balancer: required with vpcId, at least two (an
+   * ALB needs subnets in two or more Availability Zones), public for an internet-facing ALB.
+   */
   albSubnetIds: string[];
   assignPublicIp: boolean;
 }
@@ -44,6 +52,10 @@ export interface Settings {
   cpu: number;
   memory: number;
   stickinessSeconds: number;
+  /** Target groups' deregistration delay: how long a scale-down or replacement drains targets. */
+  deregistrationDelaySeconds: number;
+  /** ACM (or IAM) certificate: when set, an HTTPS listener on 443 and port 80 redirecting to it. */
+  certificateArn?: string;
   network: NetworkSettings;
   /** Existing ECS cluster name or ARN; when absent a cluster is created. */
   cluster?: string;
@@ -51,6 +63,11 @@ export interface Settings {
   localPort: number;
   /** Local platform only: length of the balancer's metrics intervals (CloudWatch's is 60 s). */
   metricsIntervalSeconds: number;
+  /**
+   * How long after an interval ends its metrics count as settled (ALB datapoints reach
+   * CloudWatch one to several minutes late); gates judge settled intervals only.
+   */
+  metricsSettleSeconds: number;
 }
 
 /** A setting that is not allowed; the message names the key, the value and what is allowed. */
@@ -105,6 +122,34 @@ function text(get: RawConfig, key: string, fallback: string): string {
   return raw.trim();
 }
 
+/**
+ * A version is one token: it becomes the container's APPVERSION, a task definition's
+ * environment and a line of every message, so no spaces, newlines or control characters.
+ */
+export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+export const VERSION_ALLOWED =
+  "must be 1-128 characters of letters, digits and . _ + -, starting with a letter or digit";
+
+/**
+ * A container image reference as Docker's reference grammar allows it
+ * (distribution/reference: `[host[:port]/]path[:tag][@digest]`): one token of lowercase path
+ * components, an optional tag and an optional digest, at most 255 characters.
+ */
+export const IMAGE_PATTERN =
+  /^(?=.{1,255}$)(?:[A-Za-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,})?$/;
+export const IMAGE_ALLOWED =
+  "must be a container image reference such as repo/name:tag or host/repo/name@sha256:<digest> (no spaces)";
+
+export function parseVersion(key: string, raw: string): string {
+  if (!VERSION_PATTERN.test(raw)) throw new ConfigError(key, raw, VERSION_ALLOWED);
+  return raw;
+}
+
+export function parseImage(key: string, raw: string): string {
+  if (!IMAGE_PATTERN.test(raw)) throw new ConfigError(key, raw, IMAGE_ALLOWED);
+  return raw;
+}
+
 export function parseColor(key: string, raw: string): Color {
   if (raw !== "blue" && raw !== "green") {
     throw new ConfigError(key, raw, 'must be "blue" or "green"');
@@ -151,12 +196,32 @@ function optionalText(get: RawConfig, key: string): string | undefined {
   return raw.trim();
 }
 
+/** An ACM certificate ARN, or an IAM server certificate's. */
+function certificateArn(get: RawConfig): string | undefined {
+  const raw = optionalText(get, "certificateArn");
+  if (
+    raw !== undefined &&
+    !/^arn:aws[a-z-]*:(acm:[a-z0-9-]+:\d{12}:certificate\/|iam::\d{12}:server-certificate\/)\S+$/.test(
+      raw,
+    )
+  ) {
+    throw new ConfigError(
+      "certificateArn",
+      raw,
+      "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or an IAM server certificate ARN",
+    );
+  }
+  return raw;
+}
+
 function colorSettings(get: RawConfig, color: Color, image: string): ColorSettings {
+  const ownImage = optionalText(get, `${color}Image`);
   return {
-    version: text(get, `${color}Version`, "1.0.0"),
-    image: optionalText(get, `${color}Image`) ?? image,
+    version: parseVersion(`${color}Version`, text(get, `${color}Version`, "1.0.0")),
+    image: ownImage === undefined ? image : parseImage(`${color}Image`, ownImage),
     errorRate: fraction(get, `${color}ErrorRate`),
     latencyMs: integer(get, `${color}LatencyMs`, 0, 0, 60_000),
+    crashAfterMs: integer(get, `${color}CrashAfterMs`, 0, 0, 3_600_000),
   };
 }
 
@@ -173,11 +238,19 @@ function networkSettings(get: RawConfig): NetworkSettings {
     }
   } else if (subnetIds.length === 0) {
     throw new ConfigError("vpcId", vpcId, "needs subnetIds (the existing VPC's subnets for tasks)");
+  } else if (albSubnetIds.length < 2) {
+    // An ALB needs subnets in at least two Availability Zones; the task subnets are private by
+    // default, the wrong place for an internet-facing balancer.
+    throw new ConfigError(
+      "albSubnetIds",
+      get("albSubnetIds") ?? "",
+      "needs two or more public subnets, in different Availability Zones, when vpcId is set",
+    );
   }
   return {
     vpcId,
     subnetIds,
-    albSubnetIds: albSubnetIds.length > 0 ? albSubnetIds : subnetIds,
+    albSubnetIds,
     assignPublicIp: boolean(get, "assignPublicIp"),
   };
 }
@@ -189,7 +262,17 @@ export function parseSettings(get: RawConfig): Settings {
   }
   const canaryWeight = integer(get, "canaryWeight", 0, 0, 100);
   const stableColor = parseColor("stableColor", get("stableColor") ?? "blue");
-  const image = text(get, "image", DEFAULT_IMAGE);
+  const image = parseImage("image", text(get, "image", DEFAULT_IMAGE));
+  const canaryScale = integer(get, "canaryScale", 100, 0, 100);
+  if (canaryWeight > 0 && canaryScale === 0) {
+    // The ALB answers 503 for the share sent to a target group without registered targets, and
+    // those 503s appear in no target group's metrics: no gate would see them.
+    throw new ConfigError(
+      "canaryWeight",
+      String(canaryWeight),
+      "must be 0 while canaryScale is 0 (the canary colour has no tasks); set canaryScale first",
+    );
+  }
   return {
     platform: platformRaw,
     canaryWeight,
@@ -198,15 +281,19 @@ export function parseSettings(get: RawConfig): Settings {
     blue: colorSettings(get, "blue", image),
     green: colorSettings(get, "green", image),
     desiredCount: integer(get, "desiredCount", 2, 1, 100),
-    canaryScale: integer(get, "canaryScale", 100, 0, 100),
+    canaryScale,
     containerPort: integer(get, "containerPort", 4000, 1, 65535),
     listenerPort: integer(get, "listenerPort", 80, 1, 65535),
     cpu: integer(get, "cpu", 256, 256, 16384),
     memory: integer(get, "memory", 512, 512, 122880),
     stickinessSeconds: integer(get, "stickinessSeconds", 0, 0, 604800),
+    // The range AWS allows for deregistration_delay.timeout_seconds.
+    deregistrationDelaySeconds: integer(get, "deregistrationDelaySeconds", 30, 0, 3600),
+    certificateArn: certificateArn(get),
     network: networkSettings(get),
     cluster: optionalText(get, "cluster"),
     localPort: integer(get, "localPort", 0, 0, 65535),
     metricsIntervalSeconds: integer(get, "metricsIntervalSeconds", 60, 1, 3600),
+    metricsSettleSeconds: integer(get, "metricsSettleSeconds", 180, 0, 3600),
   };
 }

@@ -7,6 +7,8 @@ export interface ColorOutputs {
   targetGroupArn: string;
   targetGroupArnSuffix: string;
   taskSetId: string;
+  /** The task set's scale as deployed, percent of the service's desired count (0: no tasks). */
+  scale: number;
 }
 
 /** Where live per-target-group metrics come from, chosen by the platform. */
@@ -15,6 +17,8 @@ export type MetricsSource =
       kind: "cloudwatch";
       /** Length of one metrics interval: CloudWatch's ALB metrics are per minute. */
       intervalSeconds: number;
+      /** Seconds after an interval's end before its datapoints count as settled. */
+      settleSeconds: number;
       region: string;
       loadBalancerArnSuffix: string;
       targetGroupArnSuffixes: Record<Color, string>;
@@ -22,6 +26,7 @@ export type MetricsSource =
   | {
       kind: "local";
       intervalSeconds: number;
+      settleSeconds: number;
       /** Base URL of the local balancer's admin API; per-group metrics under `/metrics`. */
       adminUrl: string;
       targetGroupArnSuffixes: Record<Color, string>;
@@ -42,6 +47,14 @@ export interface StackOutputs {
   green: ColorOutputs;
   loadBalancerArnSuffix: string;
   listenerRuleArn: string;
+  /**
+   * What the target groups are bound to: changing either on a deployed stack replaces both
+   * target groups, so the driver refuses it (see `unsafeChange`).
+   */
+  containerPort: number;
+  vpcId: string;
+  /** True when the program created the VPC (no vpcId setting). */
+  vpcCreated: boolean;
   clusterName: string;
   serviceName: string;
   region: string;

@@ -9,3 +9,11 @@ export function weightsFor(stableColor: Color, canaryWeight: number): ColorWeigh
   weights[otherColor(stableColor)] = canaryWeight;
   return weights;
 }
+
+/** Task set scale per colour, percent of desiredCount: the stable's 100, the canary's `canaryScale`. */
+export function scalesFor(stableColor: Color, canaryScale: number): Record<Color, number> {
+  const scales = { blue: 0, green: 0 };
+  scales[stableColor] = 100;
+  scales[otherColor(stableColor)] = canaryScale;
+  return scales;
+}

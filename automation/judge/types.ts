@@ -15,6 +15,15 @@ export interface GroupSample {
   errors?: number;
   /** 99th percentile of the response time in the interval, in milliseconds, if known. */
   p99Ms?: number;
+  /**
+   * Connections to the group's targets that failed in the interval (`TargetConnectionErrorCount`,
+   * Sum): requests the balancer answered 502 itself. No datapoint when there were none.
+   */
+  connectionErrors?: number;
+  /** Most unhealthy targets of the group in the interval (`UnHealthyHostCount`, Maximum). */
+  unhealthyHosts?: number;
+  /** Fewest healthy targets of the group in the interval (`HealthyHostCount`, Minimum). */
+  healthyHosts?: number;
 }
 
 /** One interval of metrics for both colours. */
@@ -29,6 +38,13 @@ export interface Interval {
   step?: number;
   stable: GroupSample;
   canary: GroupSample;
+  /**
+   * 5xx the load balancer generated itself in the interval (`HTTPCode_ELB_5XX_Count`, Sum, whole
+   * load balancer: CloudWatch has no target-group dimension for it): 502 for a failed target
+   * connection, 503 for a group without registered targets, 504 for a target timeout.
+   * Undefined when no datapoint was published (none generated).
+   */
+  balancerErrors?: number;
 }
 
 export type Verdict = "pass" | "fail" | "inconclusive";

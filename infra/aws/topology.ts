@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Color, Settings } from "../config";
 import { ColorOutputs, StackOutputs } from "../outputs";
-import { weightsFor } from "../weights";
+import { scalesFor, weightsFor } from "../weights";
 import { ExternalService } from "./externalService";
 import { WeightedLoadBalancer } from "./loadBalancer";
 import { CanaryNetwork } from "./network";
@@ -52,10 +52,7 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
       {
         cluster: settings.cluster,
         desiredCount: settings.desiredCount,
-        scale: {
-          [settings.stableColor]: 100,
-          [settings.canaryColor]: settings.canaryScale,
-        } as Record<Color, number>,
+        scale: scalesFor(settings.stableColor, settings.canaryScale),
         containerPort: settings.containerPort,
         cpu: settings.cpu,
         memory: settings.memory,
@@ -75,6 +72,7 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
         targetGroupArn: targetGroups[color].arn,
         targetGroupArnSuffix: targetGroups[color].arnSuffix,
         taskSetId: this.service.taskSets[color].taskSet.taskSetId,
+        scale: this.service.taskSets[color].taskSet.scale.apply((s) => s?.value ?? 0),
       });
     const region = aws.getRegionOutput({}, { parent: this }).region;
     const lbSuffix = this.loadBalancer.loadBalancer.arnSuffix;
@@ -90,12 +88,16 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
       green: colorOutputs("green"),
       loadBalancerArnSuffix: lbSuffix,
       listenerRuleArn: this.loadBalancer.rule.arn,
+      containerPort: settings.containerPort,
+      vpcId: this.network.vpcId,
+      vpcCreated: settings.network.vpcId === undefined,
       clusterName: this.service.clusterName,
       serviceName: this.service.service.name,
       region,
       metricsSource: {
         kind: "cloudwatch" as const,
         intervalSeconds: 60,
+        settleSeconds: settings.metricsSettleSeconds,
         region,
         loadBalancerArnSuffix: lbSuffix,
         targetGroupArnSuffixes: {

@@ -39,6 +39,7 @@ export interface LocalTaskSetArgs {
   version: pulumi.Input<string>;
   errorRate: pulumi.Input<number>;
   latencyMs: pulumi.Input<number>;
+  crashAfterMs: pulumi.Input<number>;
   count: pulumi.Input<number>;
   stateDir: pulumi.Input<string>;
 }

@@ -1,6 +1,6 @@
 import { Color, Settings } from "../config";
 import { ColorOutputs, StackOutputs } from "../outputs";
-import { ColorWeights } from "../weights";
+import { ColorWeights, scalesFor } from "../weights";
 import { listenerRuleArn, loadBalancerArnSuffix, localArn } from "./local-ids";
 
 /** What the local resources report, from which the stack outputs are made. */
@@ -18,6 +18,7 @@ export interface LocalFacts {
 
 export const LOCAL_CLUSTER_NAME = "local";
 export const LOCAL_REGION = "local";
+export const LOCAL_VPC_ID = "local";
 
 /** The same outputs as on AWS, with local identifiers where AWS would have ARNs. */
 export function localStackOutputs(settings: Settings, facts: LocalFacts): StackOutputs {
@@ -27,6 +28,7 @@ export function localStackOutputs(settings: Settings, facts: LocalFacts): StackO
     targetGroupArn: localArn(balancer.targetGroups[c]),
     targetGroupArnSuffix: balancer.targetGroups[c],
     taskSetId: taskSets[c].taskSetId,
+    scale: scalesFor(settings.stableColor, settings.canaryScale)[c],
   });
   return {
     platform: "local",
@@ -39,12 +41,16 @@ export function localStackOutputs(settings: Settings, facts: LocalFacts): StackO
     green: color("green"),
     loadBalancerArnSuffix: loadBalancerArnSuffix(name, balancer.balancerId),
     listenerRuleArn: listenerRuleArn(name, balancer.balancerId),
+    containerPort: settings.containerPort,
+    vpcId: LOCAL_VPC_ID,
+    vpcCreated: true,
     clusterName: LOCAL_CLUSTER_NAME,
     serviceName: `${name}-service`,
     region: LOCAL_REGION,
     metricsSource: {
       kind: "local",
       intervalSeconds: settings.metricsIntervalSeconds,
+      settleSeconds: settings.metricsSettleSeconds,
       adminUrl: balancer.adminUrl,
       targetGroupArnSuffixes: {
         blue: balancer.targetGroups.blue,

@@ -17,6 +17,7 @@ export const TASK_SET_REPLACING_KEYS = [
   "version",
   "errorRate",
   "latencyMs",
+  "crashAfterMs",
   "count",
 ] as const satisfies readonly (keyof TaskSetInputs)[];
 

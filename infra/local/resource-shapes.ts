@@ -13,6 +13,8 @@ export interface TaskSetInputs {
   version: string;
   errorRate: number;
   latencyMs: number;
+  /** Each process exits this long after it starts listening; 0: never. */
+  crashAfterMs: number;
   /** Processes: desiredCount x scale. */
   count: number;
   /** Where the processes' log files go. */

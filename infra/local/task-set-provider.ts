@@ -49,6 +49,7 @@ async function create(inputs: TaskSetInputs): Promise<dynamic.CreateResult<TaskS
           PORT: "0",
           ERROR_RATE: String(inputs.errorRate),
           LATENCY_MS: String(inputs.latencyMs),
+          CRASH_AFTER_MS: String(inputs.crashAfterMs ?? 0),
           DRAIN_MS: String(drainMs(inputs)),
         },
         token: processToken(inputs.stack, id, i),

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Color, COLORS, Settings } from "../config";
 import { StackOutputs } from "../outputs";
-import { weightsFor } from "../weights";
+import { scalesFor, weightsFor } from "../weights";
 import { LocalLoadBalancer, LocalTaskSet } from "./dynamic-resources";
 import { localStackOutputs } from "./local-outputs";
 import { findProjectRoot, isFile, localStateDir } from "./state-dir";
@@ -13,11 +13,6 @@ export interface LocalCanaryTopologyArgs {
 /** ECS rounds a task set's share of the desired count up. */
 export function taskCount(desiredCount: number, scalePercent: number): number {
   return Math.ceil((desiredCount * scalePercent) / 100);
-}
-
-/** The stable colour's task set runs at 100 %; the canary's at `canaryScale` (100 in the article). */
-export function scalePercent(settings: Settings, color: Color): number {
-  return color === settings.canaryColor ? settings.canaryScale : 100;
 }
 
 /**
@@ -47,7 +42,11 @@ export class LocalCanaryTopology extends pulumi.ComponentResource {
           version: settings[color].version,
           errorRate: settings[color].errorRate,
           latencyMs: settings[color].latencyMs,
-          count: taskCount(settings.desiredCount, scalePercent(settings, color)),
+          crashAfterMs: settings[color].crashAfterMs,
+          count: taskCount(
+            settings.desiredCount,
+            scalesFor(settings.stableColor, settings.canaryScale)[color],
+          ),
           stateDir,
         },
         { parent: this },

@@ -1,6 +1,6 @@
 import { parseSettings } from "../../infra/config";
 import { StackOutputs } from "../../infra/outputs";
-import { weightsFor } from "../../infra/weights";
+import { scalesFor, weightsFor } from "../../infra/weights";
 import { StackPort } from "../../automation/stack/port";
 
 /** What one update applied, as the platform would see it. */
@@ -82,6 +82,7 @@ export class MemoryStack implements StackPort {
       targetGroupArn: `tg-${c}`,
       targetGroupArnSuffix: `targetgroup/${c}`,
       taskSetId: `ts-${c}-${s[c].version}`,
+      scale: scalesFor(s.stableColor, s.canaryScale)[c],
     });
     this.last = {
       platform: "aws",
@@ -94,12 +95,16 @@ export class MemoryStack implements StackPort {
       green: color("green"),
       loadBalancerArnSuffix: "app/memory/1",
       listenerRuleArn: "rule",
+      containerPort: s.containerPort,
+      vpcId: "vpc-memory",
+      vpcCreated: s.network.vpcId === undefined,
       clusterName: "memory",
       serviceName: "svc",
       region: "memory",
       metricsSource: {
         kind: "cloudwatch",
         intervalSeconds: 60,
+        settleSeconds: 0,
         region: "memory",
         loadBalancerArnSuffix: "app/memory/1",
         targetGroupArnSuffixes: { blue: "targetgroup/blue", green: "targetgroup/green" },

@@ -31,6 +31,7 @@ const REGION = "us-east-1";
 const OUTPUT: CloudWatchOutput = {
   kind: "cloudwatch",
   intervalSeconds: 60,
+  settleSeconds: 180,
   region: REGION,
   loadBalancerArnSuffix: "app/ecs-canary-alb/50dc6c495c0c9188",
   targetGroupArnSuffixes: {

@@ -113,6 +113,7 @@ describe("AWS topology (Pulumi mocks)", function () {
         targetGroupArn: targetGroupOf(run, color).state.arn,
         targetGroupArnSuffix: targetGroupOf(run, color).state.arnSuffix,
         taskSetId: taskSet.state.taskSetId,
+        scale: 100,
       });
     }
     expect(run.one("aws:ecs/service:Service").inputs.desiredCount).to.equal(3);
@@ -296,6 +297,7 @@ describe("AWS topology (Pulumi mocks)", function () {
     expect(run.outputs.metricsSource).to.deep.equal({
       kind: "cloudwatch",
       intervalSeconds: 60,
+      settleSeconds: 180,
       region: REGION,
       loadBalancerArnSuffix: lb.state.arnSuffix,
       targetGroupArnSuffixes: {

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { parseSettings } from "../../../infra/config";
 import { localStackOutputs } from "../../../infra/local/local-outputs";
-import { scalePercent, taskCount } from "../../../infra/local/topology";
+import { taskCount } from "../../../infra/local/topology";
+import { scalesFor } from "../../../infra/weights";
 
 const settings = parseSettings(
   (key) =>
@@ -40,21 +41,27 @@ describe("localStackOutputs", () => {
         targetGroupArn: "local:targetgroup/blue/0a1b2c3d4e5f",
         targetGroupArnSuffix: "targetgroup/blue/0a1b2c3d4e5f",
         taskSetId: "ts-blue-1",
+        scale: 50,
       },
       green: {
         version: "1.0.0",
         targetGroupArn: "local:targetgroup/green/0a1b2c3d4e5f",
         targetGroupArnSuffix: "targetgroup/green/0a1b2c3d4e5f",
         taskSetId: "ts-green-2",
+        scale: 100,
       },
       loadBalancerArnSuffix: "app/canary/0a1b2c3d4e5f",
       listenerRuleArn: "local:listener-rule/app/canary/0a1b2c3d4e5f/forward",
+      containerPort: 4000,
+      vpcId: "local",
+      vpcCreated: true,
       clusterName: "local",
       serviceName: "canary-service",
       region: "local",
       metricsSource: {
         kind: "local",
         intervalSeconds: 60,
+        settleSeconds: 180,
         adminUrl: "http://127.0.0.1:8081",
         targetGroupArnSuffixes: {
           blue: "targetgroup/blue/0a1b2c3d4e5f",
@@ -83,8 +90,10 @@ describe("localStackOutputs", () => {
 
 describe("task counts", () => {
   it("runs desiredCount x scale tasks, rounded up, the stable colour at 100 %", () => {
-    expect(scalePercent(settings, "green")).to.equal(100);
-    expect(scalePercent(settings, "blue")).to.equal(50);
+    expect(scalesFor(settings.stableColor, settings.canaryScale)).to.deep.equal({
+      green: 100,
+      blue: 50,
+    });
     expect(taskCount(2, 100)).to.equal(2);
     expect(taskCount(3, 50)).to.equal(2);
     expect(taskCount(2, 0)).to.equal(0);

@@ -13,6 +13,7 @@ const taskSetInputs: TaskSetInputs = {
   version: "1.0.1",
   errorRate: 0,
   latencyMs: 0,
+  crashAfterMs: 0,
   count: 2,
   stateDir: "/tmp/a",
 };

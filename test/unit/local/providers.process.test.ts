@@ -46,6 +46,7 @@ describe("dynamic providers against real processes", function () {
     version,
     errorRate: 0,
     latencyMs: 0,
+    crashAfterMs: 0,
     count,
     stateDir: pool.dir,
   });

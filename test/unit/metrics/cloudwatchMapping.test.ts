@@ -19,6 +19,7 @@ const at = (minute: number) => new Date(T0 + minute * MIN);
 const OUTPUT: CloudWatchOutput = {
   kind: "cloudwatch",
   intervalSeconds: 60,
+  settleSeconds: 180,
   region: "eu-west-1",
   loadBalancerArnSuffix: "app/canary-alb/50dc6c495c0c9188",
   targetGroupArnSuffixes: {
