@@ -87,6 +87,12 @@ export type RawConfig = (key: string) => string | undefined;
 
 export const DEFAULT_IMAGE = "octopussamples/helloworldwithversion";
 
+/**
+ * ALB datapoints reach CloudWatch one to several minutes late, and the newest minute may be
+ * partial; the local balancer's intervals are complete when they end.
+ */
+export const DEFAULT_SETTLE_SECONDS: Record<Platform, number> = { aws: 180, local: 0 };
+
 export function otherColor(color: Color): Color {
   return color === "blue" ? "green" : "blue";
 }
@@ -103,6 +109,18 @@ export function parseInteger(key: string, raw: string, min: number, max: number)
 function integer(get: RawConfig, key: string, fallback: number, min: number, max: number): number {
   const raw = get(key);
   return raw === undefined ? fallback : parseInteger(key, raw, min, max);
+}
+
+/** An integer that Pulumi.yaml declares with an empty default: empty means the fallback. */
+function optionalInteger(
+  get: RawConfig,
+  key: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = get(key);
+  return raw === undefined || raw === "" ? fallback : parseInteger(key, raw, min, max);
 }
 
 function fraction(get: RawConfig, key: string): number {
@@ -294,6 +312,12 @@ export function parseSettings(get: RawConfig): Settings {
     cluster: optionalText(get, "cluster"),
     localPort: integer(get, "localPort", 0, 0, 65535),
     metricsIntervalSeconds: integer(get, "metricsIntervalSeconds", 60, 1, 3600),
-    metricsSettleSeconds: integer(get, "metricsSettleSeconds", 180, 0, 3600),
+    metricsSettleSeconds: optionalInteger(
+      get,
+      "metricsSettleSeconds",
+      DEFAULT_SETTLE_SECONDS[platformRaw],
+      0,
+      3600,
+    ),
   };
 }

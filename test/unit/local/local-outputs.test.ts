@@ -61,7 +61,7 @@ describe("localStackOutputs", () => {
       metricsSource: {
         kind: "local",
         intervalSeconds: 60,
-        settleSeconds: 180,
+        settleSeconds: 0,
         adminUrl: "http://127.0.0.1:8081",
         targetGroupArnSuffixes: {
           blue: "targetgroup/blue/0a1b2c3d4e5f",
