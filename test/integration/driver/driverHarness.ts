@@ -47,15 +47,29 @@ export class DriverStack {
     return fs.readFileSync(this.configFile, "utf8");
   }
 
+  /** Changes settings as a person would with `pulumi config set`; runs no update. */
+  async setConfig(values: Record<string, string>): Promise<void> {
+    const stack = await this.workspaceStack();
+    await stack.setAllConfig(
+      Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [`ecs-canary:${k}`, { value: v, secret: false }]),
+      ),
+    );
+  }
+
+  private async workspaceStack() {
+    return LocalWorkspace.selectStack(
+      { stackName: this.name, workDir: PROJECT_ROOT },
+      {
+        envVars: { ...this.env, PATH: `${path.join(PULUMI_TOOLS, "bin")}:${process.env.PATH}` },
+        pulumiCommand: await PulumiCommand.get({ root: PULUMI_TOOLS, skipVersionCheck: true }),
+      },
+    );
+  }
+
   async dispose(): Promise<void> {
     try {
-      const stack = await LocalWorkspace.selectStack(
-        { stackName: this.name, workDir: PROJECT_ROOT },
-        {
-          envVars: { ...this.env, PATH: `${path.join(PULUMI_TOOLS, "bin")}:${process.env.PATH}` },
-          pulumiCommand: await PulumiCommand.get({ root: PULUMI_TOOLS, skipVersionCheck: true }),
-        },
-      );
+      const stack = await this.workspaceStack();
       await stack.destroy();
       await stack.workspace.removeStack(this.name, { force: true });
     } finally {
@@ -93,6 +107,13 @@ export class SteadyClient {
     for (const [key, count] of this.answers) {
       if (key.startsWith(`${status} `) && key.endsWith(`Version: ${version}`)) n += count;
     }
+    return n;
+  }
+
+  /** Answers with this status, whoever gave them. */
+  countStatus(status: number): number {
+    let n = 0;
+    for (const [key, count] of this.answers) if (key.startsWith(`${status} `)) n += count;
     return n;
   }
 
