@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./config";
+import { StackOutputs } from "./outputs";
 import { canaryProgram } from "./program";
 
 function run() {
@@ -24,7 +25,31 @@ export const blue = outputs.blue;
 export const green = outputs.green;
 export const loadBalancerArnSuffix = outputs.loadBalancerArnSuffix;
 export const listenerRuleArn = outputs.listenerRuleArn;
+export const containerPort = outputs.containerPort;
+export const vpcId = outputs.vpcId;
+export const vpcCreated = outputs.vpcCreated;
 export const clusterName = outputs.clusterName;
 export const serviceName = outputs.serviceName;
 export const region = outputs.region;
 export const metricsSource = outputs.metricsSource;
+
+// Every output of the contract is exported: the compiler refuses a missing or an unknown one.
+void ({
+  platform,
+  url,
+  canaryWeight,
+  stableColor,
+  canaryColor,
+  weights,
+  blue,
+  green,
+  loadBalancerArnSuffix,
+  listenerRuleArn,
+  containerPort,
+  vpcId,
+  vpcCreated,
+  clusterName,
+  serviceName,
+  region,
+  metricsSource,
+} satisfies Record<keyof StackOutputs, unknown>);
