@@ -2,7 +2,7 @@ import * as http from "http";
 import { parseForwardRule, RuleError } from "./forward-rule";
 import { sendJson } from "./proxy";
 import { Router } from "./router";
-import { GroupSnapshot, TrafficMetrics } from "./traffic-metrics";
+import { GroupSnapshot, LoadBalancerSnapshot, TrafficMetrics } from "./traffic-metrics";
 
 /**
  * The balancer's admin API, on a port of its own:
@@ -10,7 +10,8 @@ import { GroupSnapshot, TrafficMetrics } from "./traffic-metrics";
  *   GET /config   the rule as applied, with each target's health (RuleView)
  *   PUT /config   replace the rule in one step ({groups: [{id, weight, targets}]}); answers
  *                 the applied RuleView, or 400 {error} and the old rule stays
- *   GET /metrics  per target group: running totals and per-minute buckets (MetricsView)
+ *   GET /metrics  per target group and for the load balancer: running totals and one bucket
+ *                 per interval (MetricsView; names as traffic-metrics.ts explains them)
  */
 export interface RuleView {
   revision: number;
@@ -19,16 +20,31 @@ export interface RuleView {
 
 export interface MetricsView {
   generatedAt: string;
+  /** Length of one bucket ("minutes" holds one per interval, whatever its length). */
+  intervalMs: number;
   targetGroups: Record<string, GroupSnapshot>;
-  /** Requests answered 503 because no group had weight and targets. */
-  unrouted: { requests: number };
+  /** 5xx the balancer generated itself (502, 503, 504); buckets only where there was one. */
+  loadBalancer: LoadBalancerSnapshot;
 }
 
 export interface AdminApiOptions {
   router: Router;
   metrics: TrafficMetrics;
-  unrouted: () => number;
   ports: () => { port: number; adminPort: number };
+}
+
+/** Records each group's healthy and unhealthy targets as the router sees them now. */
+export function recordHostCounts(router: Router, metrics: TrafficMetrics, nowMs: number): void {
+  for (const [groupId, hosts] of router.hostCounts()) metrics.recordHosts(groupId, nowMs, hosts);
+}
+
+export function metricsView(metrics: TrafficMetrics, nowMs: number): MetricsView {
+  return {
+    generatedAt: new Date(nowMs).toISOString(),
+    intervalMs: metrics.intervalMs,
+    targetGroups: metrics.snapshot(),
+    loadBalancer: metrics.loadBalancerSnapshot(),
+  };
 }
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -77,8 +93,10 @@ export function createAdminHandler(
         throw new RuleError("the body must be JSON");
       }
       const rule = parseForwardRule(body);
-      for (const g of rule.groups) metrics.ensureGroup(g.id, Date.now());
+      const now = Date.now();
+      for (const g of rule.groups) metrics.ensureGroup(g.id, now);
       router.apply(rule);
+      recordHostCounts(router, metrics, now);
       sendJson(res, 200, ruleView(router));
     } catch (err) {
       if (!(err instanceof RuleError)) throw err;
@@ -96,12 +114,7 @@ export function createAdminHandler(
     } else if (route === "PUT /config") {
       await putConfig(req, res);
     } else if (route === "GET /metrics") {
-      const view: MetricsView = {
-        generatedAt: new Date().toISOString(),
-        targetGroups: metrics.snapshot(),
-        unrouted: { requests: options.unrouted() },
-      };
-      sendJson(res, 200, view);
+      sendJson(res, 200, metricsView(metrics, Date.now()));
     } else if (PATHS.includes(path)) {
       sendJson(res, 405, { error: `${req.method} is not allowed on ${path}` });
     } else {

@@ -37,7 +37,6 @@ async function main(): Promise<void> {
       intervalMs: interval,
       timeoutMs: Math.min(interval, 1000),
     },
-    maxAttempts: 3,
     targetTimeoutMs: 60_000,
   });
   const drainMs = integerArg(args, "drain-ms", 10_000, 0, 600_000);

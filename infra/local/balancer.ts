@@ -1,6 +1,6 @@
 import * as http from "http";
 import { AddressInfo } from "net";
-import { createAdminHandler } from "./admin-api";
+import { createAdminHandler, recordHostCounts } from "./admin-api";
 import { closeGracefully } from "./graceful-close";
 import { HealthCheckOptions, startHealthChecks } from "./health-checker";
 import { createProxy, sendJson } from "./proxy";
@@ -20,9 +20,7 @@ export interface BalancerOptions {
   port: number;
   adminPort: number;
   healthCheck: HealthCheckOptions;
-  /** Attempts per idempotent request when a target cannot be reached. */
-  maxAttempts: number;
-  /** Idle time after which a forwarded request is answered 504. */
+  /** Idle time after which a forwarded request is answered 504 (ALB's idle timeout: 60 s). */
   targetTimeoutMs: number;
 }
 
@@ -50,19 +48,9 @@ export async function startBalancer(options: BalancerOptions): Promise<RunningBa
     intervalMs: options.metricsIntervalMs,
     retainMinutes: Math.max(60, Math.ceil((3 * 3_600_000) / options.metricsIntervalMs)),
   });
-  const proxy = createProxy({
-    router,
-    metrics,
-    maxAttempts: options.maxAttempts,
-    targetTimeoutMs: options.targetTimeoutMs,
-  });
+  const proxy = createProxy({ router, metrics, targetTimeoutMs: options.targetTimeoutMs });
   const ports = { port: 0, adminPort: 0 };
-  const admin = createAdminHandler({
-    router,
-    metrics,
-    unrouted: () => proxy.unrouted,
-    ports: () => ports,
-  });
+  const admin = createAdminHandler({ router, metrics, ports: () => ports });
 
   const listener = http.createServer((req, res) => {
     proxy.handle(req, res).catch(() => res.destroy());
@@ -83,7 +71,10 @@ export async function startBalancer(options: BalancerOptions): Promise<RunningBa
     proxy.close();
     throw err;
   }
-  const stopHealthChecks = startHealthChecks(router, options.healthCheck);
+  // CloudWatch publishes host counts every minute, with or without requests: so does each round.
+  const stopHealthChecks = startHealthChecks(router, options.healthCheck, () =>
+    recordHostCounts(router, metrics, Date.now()),
+  );
   return {
     ...ports,
     close: async (drainMs) => {

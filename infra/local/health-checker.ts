@@ -19,8 +19,15 @@ export const DEFAULT_HEALTH_CHECK: HealthCheckOptions = {
   unhealthyThreshold: 2,
 };
 
-/** Starts checking; the returned function stops it. */
-export function startHealthChecks(router: Router, options: HealthCheckOptions): () => void {
+/**
+ * Starts checking; the returned function stops it. `onRound` runs at the start of every round,
+ * with the health the previous rounds established.
+ */
+export function startHealthChecks(
+  router: Router,
+  options: HealthCheckOptions,
+  onRound: () => void = () => {},
+): () => void {
   const checking = new Set<string>();
   function check(target: string): void {
     if (checking.has(target)) return;
@@ -29,6 +36,9 @@ export function startHealthChecks(router: Router, options: HealthCheckOptions): 
       if (checking.delete(target)) router.health.report(target, status === 200);
     });
   }
-  const timer = setInterval(() => router.targets().forEach(check), options.intervalMs);
+  const timer = setInterval(() => {
+    onRound();
+    router.targets().forEach(check);
+  }, options.intervalMs);
   return () => clearInterval(timer);
 }

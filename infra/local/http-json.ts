@@ -65,16 +65,3 @@ export function healthCheck(baseUrl: string, timeoutMs: number): Promise<number>
     req.on("error", () => resolve(0));
   });
 }
-
-export async function waitUntilHealthy(baseUrl: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let status = 0;
-  while (Date.now() < deadline) {
-    status = await healthCheck(baseUrl, 1000);
-    if (status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(
-    `${baseUrl}/ did not answer 200 within ${timeoutMs} ms (last status ${status || "none"})`,
-  );
-}

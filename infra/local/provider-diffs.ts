@@ -21,12 +21,20 @@ export const TASK_SET_REPLACING_KEYS = [
   "count",
 ] as const satisfies readonly (keyof TaskSetInputs)[];
 
+/**
+ * What an input added after a stack was created means when its recorded state lacks it: the
+ * value that behaves as before, so that an upgrade alone replaces no task set.
+ */
+const TASK_SET_INPUT_DEFAULTS: Partial<TaskSetInputs> = { crashAfterMs: 0 };
+
 export function diffTaskSet(
   olds: TaskSetState,
   news: TaskSetInputs,
   allRunning: boolean,
 ): DiffResult {
-  const replaces: string[] = TASK_SET_REPLACING_KEYS.filter((key) => olds[key] !== news[key]);
+  const recorded = (key: (typeof TASK_SET_REPLACING_KEYS)[number]) =>
+    (olds as Partial<TaskSetState>)[key] ?? TASK_SET_INPUT_DEFAULTS[key];
+  const replaces: string[] = TASK_SET_REPLACING_KEYS.filter((key) => recorded(key) !== news[key]);
   if (!allRunning) replaces.push("tasks");
   return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
 }

@@ -3,22 +3,29 @@ import { Router } from "./router";
 import { TrafficMetrics } from "./traffic-metrics";
 
 /**
- * The balancer's listener: forwards each request to a target of the group the
- * router picks and records the outcome for that group. An idempotent request
- * without a body whose target cannot be reached is tried on another target of
- * the same group; otherwise the balancer answers 502 (504 after `targetTimeoutMs`).
+ * The balancer's listener: forwards each request once, to one target of the group the router
+ * picks, and records the outcome as CloudWatch would count it (traffic-metrics.ts). Like an ALB
+ * it does not retry a request on another target: ALB's troubleshooting guide lists a TCP RST
+ * from the target "when attempting to establish a connection" as a cause of the 502 the client
+ * gets, and a timeout as the cause of a 504
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html;
+ * "It does not retry ... while processing a request",
+ * https://repost.aws/questions/QUx1Aafz9fQc2nbRlRRZutOA). The answers the balancer makes itself:
+ * - 503 when no group has weight, or the picked group has no registered targets: a load-balancer
+ *   5xx only, not a request of the group (no target was chosen);
+ * - 502 when the chosen target refuses or drops the connection: a request of the group, a
+ *   target connection error when no connection was established, and a load-balancer 5xx;
+ * - 504 when the target does not answer within `targetTimeoutMs`: a request of the group and a
+ *   load-balancer 5xx.
  */
 export interface ProxyOptions {
   router: Router;
   metrics: TrafficMetrics;
-  maxAttempts: number;
   targetTimeoutMs: number;
 }
 
 export interface Proxy {
   handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
-  /** Requests answered 503 because no group had weight and targets. */
-  readonly unrouted: number;
   close(): void;
 }
 
@@ -34,20 +41,15 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
+/** The client closed its connection before it was answered (ALB logs such a request as 460). */
+const CLIENT_CLOSED = 460;
+
 export function endToEndHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const result: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!HOP_BY_HOP.has(name) && value !== undefined) result[name] = value;
   }
   return result;
-}
-
-export function canRetry(method: string | undefined, headers: http.IncomingHttpHeaders): boolean {
-  const idempotent = method === "GET" || method === "HEAD" || method === "OPTIONS";
-  const noBody =
-    headers["transfer-encoding"] === undefined &&
-    (headers["content-length"] === undefined || headers["content-length"] === "0");
-  return idempotent && noBody;
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -59,25 +61,22 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   res.end(text);
 }
 
-type Attempt =
-  | { kind: "answered" }
-  | { kind: "unreachable"; refused: boolean }
-  | { kind: "failed"; status: number };
+/** How forwarding to the target ended, before any answer reached the client. */
+type Forwarded =
+  | { kind: "answered"; status: number; latencyMs: number }
+  | { kind: "failed"; status: 502 | 504 | typeof CLIENT_CLOSED; connectionError: boolean };
 
 export function createProxy(options: ProxyOptions): Proxy {
   const { router, metrics } = options;
   // Pooled connections to targets close after 30 s idle, before the targets' own 65 s.
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, timeout: 30_000 });
-  let unrouted = 0;
 
-  /** One try against one target; resolves once the client is being answered or the try failed. */
-  function attempt(
+  /** Sends the request to `target`; resolves once the client is being answered or it failed. */
+  function forward(
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    groupId: string,
     target: string,
-    retryable: boolean,
-  ): Promise<Attempt> {
+  ): Promise<Forwarded> {
     return new Promise((resolve) => {
       const started = performance.now();
       const headers = endToEndHeaders(req.headers);
@@ -91,70 +90,72 @@ export function createProxy(options: ProxyOptions): Proxy {
         headers,
         agent,
       });
-      let outcome: Attempt | undefined;
-      const settle = (result: Attempt) => {
+      // A pooled socket is connected already; a new one is once it emits "connect".
+      let connected = false;
+      proxied.on("socket", (socket) => {
+        if (!socket.connecting) connected = true;
+        else socket.once("connect", () => (connected = true));
+      });
+      let outcome: Forwarded | undefined;
+      const settle = (result: Forwarded) => {
         if (outcome) return;
         outcome = result;
         resolve(result);
       };
       proxied.setTimeout(options.targetTimeoutMs, () => {
-        settle({ kind: "failed", status: 504 });
+        settle({ kind: "failed", status: 504, connectionError: !connected });
         proxied.destroy();
       });
       proxied.on("response", (upstream) => {
-        const latencyMs = performance.now() - started;
         const status = upstream.statusCode ?? 502;
-        metrics.record(groupId, Date.now(), { status, latencyMs });
+        settle({ kind: "answered", status, latencyMs: performance.now() - started });
         res.writeHead(status, upstream.statusMessage, endToEndHeaders(upstream.headers));
         upstream.pipe(res);
         upstream.on("error", () => res.destroy());
-        settle({ kind: "answered" });
       });
-      proxied.on("error", (err: NodeJS.ErrnoException) => {
+      proxied.on("error", () => {
         // Once the answer has started, a broken target connection can only cut it short.
         if (outcome?.kind === "answered") res.destroy();
-        settle({ kind: "unreachable", refused: err.code === "ECONNREFUSED" });
+        settle({ kind: "failed", status: 502, connectionError: !connected });
       });
       res.on("close", () => {
-        if (!res.writableFinished) proxied.destroy();
+        if (res.writableFinished) return;
+        settle({ kind: "failed", status: CLIENT_CLOSED, connectionError: false });
+        proxied.destroy();
       });
-      if (retryable) proxied.end();
-      else req.pipe(proxied);
+      req.pipe(proxied);
     });
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const group = router.pickGroup();
-    if (!group) {
-      unrouted += 1;
-      sendJson(res, 503, { error: "no target group has weight and targets" });
+    const target = group && router.pickTarget(group.id);
+    if (!group || target === undefined) {
+      metrics.recordWithoutTarget(Date.now(), 503);
+      sendJson(res, 503, {
+        error: group
+          ? `target group ${group.id} has no registered targets`
+          : "no target group has weight",
+      });
       return;
     }
-    const attempts = canRetry(req.method, req.headers) ? options.maxAttempts : 1;
-    const tried = new Set<string>();
-    let status = 502;
-    for (let i = 0; i < attempts; i++) {
-      const target = router.pickTarget(group.id, tried);
-      if (target === undefined) break;
-      tried.add(target);
-      const result = await attempt(req, res, group.id, target, attempts > 1);
-      if (result.kind === "answered") return;
-      if (result.kind === "failed") {
-        status = result.status;
-        break;
-      }
-      if (result.refused) router.health.markDown(target);
-      if (res.destroyed) return;
+    const result = await forward(req, res, target);
+    if (result.kind === "answered") {
+      metrics.record(group.id, Date.now(), { status: result.status, latencyMs: result.latencyMs });
+      return;
     }
-    metrics.record(group.id, Date.now(), { status });
-    if (!res.headersSent) sendJson(res, status, { error: "no target of the group answered" });
+    metrics.record(group.id, Date.now(), {
+      status: result.status,
+      connectionError: result.connectionError,
+    });
+    if (result.status === CLIENT_CLOSED || res.headersSent || res.destroyed) return;
+    sendJson(res, result.status, {
+      error:
+        result.status === 504
+          ? `target ${target} of ${group.id} did not answer within ${options.targetTimeoutMs} ms`
+          : `target ${target} of ${group.id} could not be reached`,
+    });
   }
 
-  return {
-    handle,
-    get unrouted() {
-      return unrouted;
-    },
-    close: () => agent.destroy(),
-  };
+  return { handle, close: () => agent.destroy() };
 }

@@ -1,12 +1,19 @@
 import { ForwardRule, TargetGroupRule } from "./forward-rule";
 import { HealthThresholds, TargetHealth } from "./target-health";
+import { HostCounts } from "./traffic-metrics";
 import { RoundRobin, SmoothWeightedPicker } from "./weighted-picker";
 
 /**
- * Routing decisions of the balancer, free of I/O: which target group gets the
- * next request (by weight, among groups that have a healthy target) and which
- * target within it (round-robin over healthy targets). When no target is healthy
- * it fails open as ALB does and uses all of them rather than refuse traffic.
+ * Routing decisions of the balancer, free of I/O, as an ALB's weighted forward action makes them:
+ * - every group with a weight gets its share, whether or not it has registered or healthy
+ *   targets: an ALB does not move a group's share to another group;
+ * - within a group, round-robin over its healthy targets; when none is healthy the group fails
+ *   open to all its targets ("If a target group contains only unhealthy registered targets, the
+ *   load balancer routes requests to all those targets, regardless of their health status",
+ *   https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html);
+ * - a group without registered targets has no target to pick: the balancer answers 503 for it
+ *   ("HTTP 503: The target groups for the load balancer have no registered targets",
+ *   https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html).
  */
 export class Router {
   readonly health: TargetHealth;
@@ -36,20 +43,31 @@ export class Router {
     return [...new Set(this.rule.groups.flatMap((g) => g.targets))];
   }
 
+  /** The group the next request goes to, by weight alone; undefined when no group has weight. */
   pickGroup(): TargetGroupRule | undefined {
-    const weighted = this.rule.groups.filter((g) => g.weight > 0 && g.targets.length > 0);
-    const withHealthy = weighted.filter((g) => g.targets.some((t) => this.health.isHealthy(t)));
-    const candidates = withHealthy.length > 0 ? withHealthy : weighted;
-    const id = this.groupPicker.pick(candidates);
-    return candidates.find((g) => g.id === id);
+    const id = this.groupPicker.pick(this.rule.groups);
+    return this.rule.groups.find((g) => g.id === id);
   }
 
-  /** The next target of `groupId`, skipping `exclude` (targets already tried for this request). */
-  pickTarget(groupId: string, exclude: ReadonlySet<string> = new Set()): string | undefined {
+  /** The next target of `groupId`: healthy ones, or all when none is (fail open); none when empty. */
+  pickTarget(groupId: string): string | undefined {
     const group = this.rule.groups.find((g) => g.id === groupId);
     if (!group) return undefined;
-    const untried = group.targets.filter((t) => !exclude.has(t));
-    const healthy = untried.filter((t) => this.health.isHealthy(t));
-    return this.targetPicker.pick(groupId, healthy.length > 0 ? healthy : untried);
+    const healthy = group.targets.filter((t) => this.health.isHealthy(t));
+    return this.targetPicker.pick(groupId, healthy.length > 0 ? healthy : group.targets);
+  }
+
+  /**
+   * Healthy and unhealthy targets per group that has registered targets. CloudWatch reports
+   * HealthyHostCount and UnHealthyHostCount only "if there are registered targets".
+   */
+  hostCounts(): Map<string, HostCounts> {
+    const counts = new Map<string, HostCounts>();
+    for (const group of this.rule.groups) {
+      if (group.targets.length === 0) continue;
+      const healthy = group.targets.filter((t) => this.health.isHealthy(t)).length;
+      counts.set(group.id, { healthy, unhealthy: group.targets.length - healthy });
+    }
+    return counts;
   }
 }

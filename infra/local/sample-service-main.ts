@@ -1,10 +1,14 @@
 /**
  * Process entry of the sample service. Settings come from the environment as
  * in the article's container: APPVERSION, PORT (0 = a free port), HOST,
- * ERROR_RATE (0-1), LATENCY_MS, DRAIN_MS.
+ * ERROR_RATE (0-1), LATENCY_MS, DRAIN_MS, and CRASH_AFTER_MS: the process
+ * exits with code 1 that many ms after it starts listening (0: never), as a
+ * crashing container would.
  */
 import { reportReady } from "./protocol";
 import { startSampleService } from "./sample-service";
+
+const CRASH_EXIT_CODE = 1;
 
 function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -26,7 +30,16 @@ async function main(): Promise<void> {
     latencyMs: numberFromEnv("LATENCY_MS", 0, 0, 600_000),
   });
   const drainMs = numberFromEnv("DRAIN_MS", 10_000, 0, 600_000);
+  const crashAfterMs = numberFromEnv("CRASH_AFTER_MS", 0, 0, 3_600_000);
   console.log(`sample service ${version} listening on port ${service.port} (pid ${process.pid})`);
+  if (crashAfterMs > 0) {
+    setTimeout(() => {
+      console.error(
+        `sample service ${version} crashing as asked: CRASH_AFTER_MS=${crashAfterMs} elapsed since it started listening; exit code ${CRASH_EXIT_CODE}`,
+      );
+      process.exit(CRASH_EXIT_CODE);
+    }, crashAfterMs);
+  }
   reportReady({ port: service.port });
   const stop = (signal: string) => {
     console.log(`${signal}: draining`);

@@ -2,7 +2,8 @@
  * Health of targets as an ALB tracks it: a target turns unhealthy after
  * `unhealthyThreshold` failed checks in a row and healthy again after
  * `healthyThreshold` passed ones. New targets start healthy, because the task
- * set that registers them has already seen them answer.
+ * set that registers them has already seen them answer. Only health checks
+ * change a target's health, as on an ALB: a request that fails does not.
  */
 export interface HealthThresholds {
   healthyThreshold: number;
@@ -43,12 +44,6 @@ export class TargetHealth {
       state.healthy = passed;
       state.streak = 0;
     }
-  }
-
-  /** A refused connection needs no second opinion. */
-  markDown(target: string): void {
-    const state = this.states.get(target);
-    if (state) this.states.set(target, { healthy: false, streak: 0 });
   }
 
   isHealthy(target: string): boolean {

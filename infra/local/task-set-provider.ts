@@ -1,7 +1,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as path from "path";
-import { isRunning, startDetached, StartedProcess, stopProcess } from "./child-processes";
-import { waitUntilHealthy } from "./http-json";
+import { isRunning, logTail, startDetached, StartedProcess, stopProcess } from "./child-processes";
+import { healthCheck } from "./http-json";
 import { processToken, randomHex, taskSetId } from "./local-ids";
 import { diffTaskSet } from "./provider-diffs";
 import { TaskRecord, TaskSetInputs, TaskSetState } from "./resource-shapes";
@@ -13,6 +13,9 @@ import { TaskRecord, TaskSetInputs, TaskSetState } from "./resource-shapes";
 const SERVICE_SCRIPT = path.join(__dirname, "sample-service-main.js");
 const START_TIMEOUT_MS = 15_000;
 const HEALTHY_TIMEOUT_MS = 15_000;
+/** Health checks in a row a new task must pass (as an ALB target group's healthy threshold). */
+const HEALTHY_PASSES = 2;
+const CHECK_PAUSE_MS = 50;
 
 /** In-flight requests get the service's own latency plus this to finish. */
 function drainMs(inputs: TaskSetInputs): number {
@@ -30,6 +33,37 @@ function taskRecord(started: StartedProcess): TaskRecord {
 
 async function stopTasks(tasks: readonly TaskRecord[], graceMs: number): Promise<void> {
   await Promise.all(tasks.map((t) => stopProcess(t.pid, t.token, graceMs)));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Resolves once the task has passed `HEALTHY_PASSES` health checks in a row; fails at once when
+ * its process is gone (a task that crashes on start), or after `HEALTHY_TIMEOUT_MS`.
+ */
+async function waitForHealthyTask(task: TaskRecord, index: number): Promise<void> {
+  const deadline = Date.now() + HEALTHY_TIMEOUT_MS;
+  let passes = 0;
+  let status = 0;
+  for (;;) {
+    if (!isRunning(task.pid, task.token)) {
+      const tail = logTail(task.logFile);
+      throw new Error(
+        `task ${index} (pid ${task.pid}) exited before it became healthy (log ${task.logFile})${tail ? `:\n${tail}` : ""}`,
+      );
+    }
+    status = await healthCheck(task.url, 1000);
+    passes = status === 200 ? passes + 1 : 0;
+    if (passes >= HEALTHY_PASSES) return;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `task ${index} (${task.url}) did not pass ${HEALTHY_PASSES} health checks in a row within ${HEALTHY_TIMEOUT_MS} ms (last status ${status || "none"}; log ${task.logFile})`,
+      );
+    }
+    await sleep(CHECK_PAUSE_MS);
+  }
 }
 
 function runningCount(tasks: readonly TaskRecord[] | undefined): number {
@@ -62,10 +96,11 @@ async function create(inputs: TaskSetInputs): Promise<dynamic.CreateResult<TaskS
   try {
     const failed = starts.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed) throw failed.reason;
-    await Promise.all(tasks.map((t) => waitUntilHealthy(t.url, HEALTHY_TIMEOUT_MS)));
+    await Promise.all(tasks.map((t, i) => waitForHealthyTask(t, i)));
   } catch (err) {
     await stopTasks(tasks, 0);
-    throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`task set ${inputs.color} version ${inputs.version} did not start: ${reason}`);
   }
   const targets = tasks.map((t) => t.url);
   return { id, outs: { ...inputs, taskSetId: id, tasks, targets, runningTasks: tasks.length } };

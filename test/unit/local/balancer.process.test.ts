@@ -37,9 +37,13 @@ describe("local load balancer (real processes)", function () {
   });
   after(() => pool.stopAll());
 
-  it("answers 503 before it has a rule", async () => {
+  it("answers 503 before it has a rule, counted as the load balancer's own 5xx", async () => {
     const tally = await sendRequests(lb.url, 5, 5000, 1);
     expect(tally.byStatus).to.deep.equal({ "503": 5 });
+    const view = await metrics(lb.adminUrl);
+    expect(view.targetGroups).to.deep.equal({});
+    expect(view.loadBalancer.totals.errors5xx).to.equal(5);
+    expect(view.loadBalancer.minutes.reduce((sum, m) => sum + m.errors5xx, 0)).to.equal(5);
   });
 
   it("splits requests exactly by weight and round-robins within a group", async () => {
@@ -88,23 +92,66 @@ describe("local load balancer (real processes)", function () {
     expect(notJson.status).to.equal(404);
   });
 
-  it("keeps serving when a target dies, and reports it unhealthy", async () => {
+  it("gives a group without targets its share as 503s, counted at the load balancer only", async () => {
+    await putRule(lb.adminUrl, [
+      { id: "tg/blue", weight: 70, targets: blue },
+      { id: "tg/empty", weight: 30, targets: [] },
+    ]);
+    const before = await metrics(lb.adminUrl);
+    const tally = await sendRequests(lb.url, 1000);
+    const after = await metrics(lb.adminUrl);
+    expect(tally.failures).to.deep.equal([]);
+    expect(tally.byStatus).to.deep.equal({ "200": 700, "503": 300 });
+    expect(tally.byVersion["blue-1"]).to.equal(700);
+    expect(after.loadBalancer.totals.errors5xx - before.loadBalancer.totals.errors5xx).to.equal(
+      300,
+    );
+    expect(after.targetGroups["tg/empty"]).to.deep.equal({
+      totals: {
+        ...after.targetGroups["tg/empty"].totals,
+        requests: 0,
+        errors5xx: 0,
+        connectionErrors: 0,
+      },
+      minutes: [],
+    });
+  });
+
+  it("answers 502 for a target that died until health checks take it out, without retrying", async () => {
     const spare = await pool.service("blue-1");
     await putRule(lb.adminUrl, [
       { id: "tg/blue", weight: 100, targets: [...blue, spare.url] },
       { id: "tg/green", weight: 0, targets: green },
     ]);
+    const before = await metrics(lb.adminUrl);
     const traffic = startTraffic(lb.url, { maxRequests: 20_000, maxMs: 10_000 });
     await sleep(200);
     process.kill(spare.proc.pid, "SIGKILL");
     await sleep(600);
     const tally = await traffic.stop();
+    const after = await metrics(lb.adminUrl);
     expect(tally.failures).to.deep.equal([]);
-    expect(Object.keys(tally.byStatus)).to.deep.equal(["200"]);
+    expect(Object.keys(tally.byStatus).sort()).to.deep.equal(["200", "502"]);
+    const failed = tally.byStatus["502"];
+    const blueBefore = before.targetGroups["tg/blue"].totals;
+    const blueAfter = after.targetGroups["tg/blue"].totals;
+    expect(blueAfter.requests - blueBefore.requests).to.equal(tally.sent);
+    expect(blueAfter.errors5xx - blueBefore.errors5xx).to.equal(0);
+    // Every 502 is the balancer's; each connection the dead target refused is a connection error.
+    expect(after.loadBalancer.totals.errors5xx - before.loadBalancer.totals.errors5xx).to.equal(
+      failed,
+    );
+    const connectionErrors = blueAfter.connectionErrors - blueBefore.connectionErrors;
+    expect(connectionErrors).to.be.within(1, failed);
+    const latest = after.targetGroups["tg/blue"].minutes.at(-1);
+    expect(latest).to.deep.include({ unhealthyHosts: 1, healthyHosts: 2 });
+
     const view = await config(lb.adminUrl);
     const targets = view.groups[0].targets;
     expect(targets.find((t) => t.url === spare.url)?.healthy).to.equal(false);
     expect(targets.filter((t) => t.healthy).map((t) => t.url)).to.deep.equal(blue);
+    const afterHealthCheck = await sendRequests(lb.url, 100);
+    expect(afterHealthCheck.byStatus).to.deep.equal({ "200": 100 });
   });
 
   it("switches to new targets and drains the old ones without failing a request", async () => {
@@ -128,6 +175,38 @@ describe("local load balancer (real processes)", function () {
     expect(tally.byVersion["green-1"]).to.be.greaterThan(0);
     expect(tally.byVersion["green-2"]).to.be.greaterThan(0);
     green = fresh.map((f) => f.url);
+  });
+
+  it("fails open: a group whose targets all died keeps its share, as 502s, with its hosts unhealthy", async () => {
+    const doomed = await Promise.all([pool.service("green-3"), pool.service("green-3")]);
+    await putRule(lb.adminUrl, [
+      { id: "tg/blue", weight: 70, targets: blue },
+      { id: "tg/doomed", weight: 30, targets: doomed.map((d) => d.url) },
+    ]);
+    for (const d of doomed) process.kill(d.proc.pid, "SIGKILL");
+    const deadline = Date.now() + 5000;
+    while ((await config(lb.adminUrl)).groups[1].targets.some((t) => t.healthy)) {
+      expect(Date.now()).to.be.below(deadline);
+      await sleep(50);
+    }
+    const before = await metrics(lb.adminUrl);
+    const tally = await sendRequests(lb.url, 1000);
+    const after = await metrics(lb.adminUrl);
+    expect(tally.failures).to.deep.equal([]);
+    expect(tally.byStatus).to.deep.equal({ "200": 700, "502": 300 });
+    expect(tally.byVersion["blue-1"]).to.equal(700);
+    const doomedDelta = (key: "requests" | "errors5xx" | "connectionErrors") =>
+      after.targetGroups["tg/doomed"].totals[key] - before.targetGroups["tg/doomed"].totals[key];
+    expect(doomedDelta("requests")).to.equal(300);
+    expect(doomedDelta("connectionErrors")).to.equal(300);
+    expect(doomedDelta("errors5xx")).to.equal(0);
+    expect(after.loadBalancer.totals.errors5xx - before.loadBalancer.totals.errors5xx).to.equal(
+      300,
+    );
+    expect(after.targetGroups["tg/doomed"].minutes.at(-1)).to.deep.include({
+      unhealthyHosts: 2,
+      healthyHosts: 0,
+    });
   });
 
   it("counts requests, 5xx and latency per target group as a client saw them", async () => {
@@ -156,6 +235,58 @@ describe("local load balancer (real processes)", function () {
     const latest = redMinutes[redMinutes.length - 1];
     expect(latest.latencyMs?.p50).to.be.at.least(19);
     expect(latest.latencyMs?.p99).to.be.at.least(latest.latencyMs?.p50 ?? Infinity);
-    expect(after.unrouted.requests).to.equal(5);
+    expect(after.loadBalancer.totals.errors5xx).to.equal(before.loadBalancer.totals.errors5xx);
+  });
+
+  it("reports /metrics in exactly the agreed shape, with host counts of a group without requests", async () => {
+    await putRule(lb.adminUrl, [
+      { id: "tg/blue", weight: 1, targets: blue },
+      { id: "tg/idle", weight: 0, targets: green },
+    ]);
+    await sleep(400);
+    const view = await metrics(lb.adminUrl);
+    expect(Object.keys(view)).to.deep.equal([
+      "generatedAt",
+      "intervalMs",
+      "targetGroups",
+      "loadBalancer",
+    ]);
+    expect(new Date(view.generatedAt).toISOString()).to.equal(view.generatedAt);
+    expect(view.intervalMs).to.equal(60_000);
+    const idle = view.targetGroups["tg/idle"];
+    expect(Object.keys(idle.totals)).to.deep.equal([
+      "since",
+      "requests",
+      "errors5xx",
+      "connectionErrors",
+    ]);
+    // One interval, or two if the sleep crossed an interval's end: each with no request.
+    expect(idle.minutes.length).to.be.within(1, 2);
+    for (const minute of idle.minutes) {
+      expect(minute).to.deep.equal({
+        start: minute.start,
+        requests: 0,
+        errors5xx: 0,
+        connectionErrors: 0,
+        unhealthyHosts: 0,
+        healthyHosts: 2,
+        latencyMs: null,
+      });
+      expect(Date.parse(minute.start) % 60_000).to.equal(0);
+      expect(Object.keys(minute)).to.deep.equal([
+        "start",
+        "requests",
+        "errors5xx",
+        "connectionErrors",
+        "unhealthyHosts",
+        "healthyHosts",
+        "latencyMs",
+      ]);
+    }
+    expect(Object.keys(view.loadBalancer.totals)).to.deep.equal(["since", "errors5xx"]);
+    for (const m of view.loadBalancer.minutes) {
+      expect(Object.keys(m)).to.deep.equal(["start", "errors5xx"]);
+      expect(m.errors5xx).to.be.above(0);
+    }
   });
 });

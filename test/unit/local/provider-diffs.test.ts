@@ -51,6 +51,26 @@ describe("diffTaskSet", () => {
     });
   }
 
+  it("replaces the task set when the crash knob changes", () => {
+    expect(diffTaskSet(taskSetState, { ...taskSetInputs, crashAfterMs: 5000 }, true)).to.deep.equal(
+      { changes: true, replaces: ["crashAfterMs"], deleteBeforeReplace: false },
+    );
+  });
+
+  it("reads a state recorded before the crash knob existed as crashAfterMs 0: no replacement", () => {
+    const { crashAfterMs: _dropped, ...older } = taskSetState;
+    expect(_dropped).to.equal(0);
+    const olds = older as TaskSetState;
+    expect(diffTaskSet(olds, taskSetInputs, true)).to.deep.equal({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    expect(diffTaskSet(olds, { ...taskSetInputs, crashAfterMs: 1 }, true).replaces).to.deep.equal([
+      "crashAfterMs",
+    ]);
+  });
+
   it("replaces the task set when one of its processes is gone", () => {
     expect(diffTaskSet(taskSetState, taskSetInputs, false).replaces).to.deep.equal(["tasks"]);
   });

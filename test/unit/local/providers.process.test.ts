@@ -3,8 +3,10 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ResourceProvider } from "@pulumi/pulumi/dynamic";
 import { serializeFunction } from "@pulumi/pulumi/runtime";
+import type { MetricsView } from "../../../infra/local/admin-api";
 import { isRunning } from "../../../infra/local/child-processes";
 import { loadBalancerProvider, taskSetProvider } from "../../../infra/local/dynamic-resources";
+import { requestJson } from "../../../infra/local/http-json";
 import { provider as lbImpl } from "../../../infra/local/load-balancer-provider";
 import {
   LoadBalancerInputs,
@@ -144,6 +146,71 @@ describe("dynamic providers against real processes", function () {
     const afterCrash = (await lbImpl.read(id, updated)).props as LoadBalancerState;
     expect(afterCrash.running).to.equal(false);
     await lbImpl.delete(id, updated);
+  });
+
+  it("fails create of a task set whose processes crash at once, naming the version and the exit, leaving no process", async () => {
+    const stack = `unit-${process.pid}-crash`;
+    const inputs = { ...taskSetInputs("green", "6.6.6"), stack, crashAfterMs: 1 };
+    let error: Error | undefined;
+    await taskSetImpl.create(inputs).catch((err: Error) => (error = err));
+    expect(error?.message).to.match(/^task set green version 6\.6\.6 did not start: /);
+    expect(error?.message).to.match(/exited before it (was ready|became healthy)/);
+    expect(error?.message).to.include("CRASH_AFTER_MS=1 elapsed");
+    expect(error?.message).to.include("exit code 1");
+    expect(processesMatching(`--instance=ecs-canary/${stack}/`)).to.deep.equal([]);
+  });
+
+  it("shows a task set whose processes crash after start as 502s, connection errors and unhealthy hosts", async function () {
+    this.timeout(30_000);
+    const blue = await createTaskSet(taskSetInputs("blue", "1.0.0"));
+    const green = await createTaskSet({ ...taskSetInputs("green", "7.0.0"), crashAfterMs: 1500 });
+    const inputs: LoadBalancerInputs = {
+      stack: `unit-${process.pid}`,
+      name: "canary",
+      listenPort: 0,
+      metricsIntervalMs: 60_000,
+      stateDir: pool.dir,
+      weights: { blue: 50, green: 50 },
+      targets: { blue: blue.targets, green: green.targets },
+    };
+    const { id, outs } = await lbImpl.create(inputs);
+    const lb = outs as LoadBalancerState;
+    created.push({ kind: "lb", id, state: lb });
+    const metrics = async () =>
+      (await requestJson("GET", `${lb.adminUrl}/metrics`)).body as MetricsView;
+
+    const deadline = Date.now() + 10_000;
+    while (green.tasks.some((t) => isRunning(t.pid, t.token))) {
+      expect(Date.now(), "the crash knob did not stop the processes").to.be.below(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const before = await metrics();
+    const tally = await sendRequests(lb.url, 100);
+    const after = await metrics();
+    expect(tally.failures).to.deep.equal([]);
+    expect(tally.byStatus).to.deep.equal({ "200": 50, "502": 50 });
+    const greenGroup = lb.targetGroups.green;
+    const delta = (key: "requests" | "errors5xx" | "connectionErrors") =>
+      after.targetGroups[greenGroup].totals[key] - before.targetGroups[greenGroup].totals[key];
+    expect([delta("requests"), delta("connectionErrors"), delta("errors5xx")]).to.deep.equal([
+      50, 50, 0,
+    ]);
+    expect(after.loadBalancer.totals.errors5xx - before.loadBalancer.totals.errors5xx).to.equal(50);
+
+    // The balancer's health checks (every second, two failures in a row) find them unhealthy.
+    let latest = after.targetGroups[greenGroup].minutes.at(-1);
+    while ((latest?.unhealthyHosts ?? 0) < 2) {
+      expect(Date.now(), "the dead targets were not reported unhealthy").to.be.below(
+        deadline + 10_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      latest = (await metrics()).targetGroups[greenGroup].minutes.at(-1);
+    }
+    expect(latest).to.deep.include({ unhealthyHosts: 2, healthyHosts: 0 });
+    const ts = { ...taskSetInputs("green", "7.0.0"), crashAfterMs: 1500 };
+    expect((await taskSetImpl.diff(green.taskSetId, green, ts)).replaces).to.deep.equal(["tasks"]);
+    await lbImpl.delete(id, lb);
+    created.pop();
   });
 
   it("fails create with the balancer's own message when a fixed port is taken, leaving no process", async () => {

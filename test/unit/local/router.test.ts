@@ -4,6 +4,7 @@ import { Router } from "../../../infra/local/router";
 const B1 = "http://127.0.0.1:5001";
 const B2 = "http://127.0.0.1:5002";
 const G1 = "http://127.0.0.1:6001";
+const G2 = "http://127.0.0.1:6002";
 
 function route(router: Router, count: number): Record<string, number> {
   const seen: Record<string, number> = {};
@@ -34,7 +35,15 @@ describe("Router", () => {
     });
   });
 
-  it("sends nothing to a group of weight 0 or without targets, and has no route when none is left", () => {
+  /** Two failed health checks in a row, as the thresholds need. */
+  function failChecks(router: Router, ...targets: string[]): void {
+    for (const t of targets) {
+      router.health.report(t, false);
+      router.health.report(t, false);
+    }
+  }
+
+  it("sends nothing to a group of weight 0, and has no group when none has weight", () => {
     const router = new Router(thresholds);
     router.apply({
       groups: [
@@ -43,16 +52,25 @@ describe("Router", () => {
       ],
     });
     expect(route(router, 10)).to.deep.equal({ [`blue:${B1}`]: 10 });
-    router.apply({
-      groups: [
-        { id: "blue", weight: 50, targets: [] },
-        { id: "green", weight: 0, targets: [G1] },
-      ],
-    });
+    router.apply({ groups: [{ id: "blue", weight: 0, targets: [B1] }] });
     expect(router.pickGroup()).to.equal(undefined);
   });
 
-  it("skips unhealthy targets, and groups without a healthy target", () => {
+  it("keeps the weighted share of a group without registered targets, which has no target", () => {
+    const router = new Router(thresholds);
+    router.apply({
+      groups: [
+        { id: "blue", weight: 75, targets: [B1] },
+        { id: "green", weight: 25, targets: [] },
+      ],
+    });
+    expect(route(router, 100)).to.deep.equal({
+      [`blue:${B1}`]: 75,
+      "green:undefined": 25,
+    });
+  });
+
+  it("skips unhealthy targets within a group but keeps the group's share", () => {
     const router = new Router(thresholds);
     router.apply({
       groups: [
@@ -60,31 +78,48 @@ describe("Router", () => {
         { id: "green", weight: 50, targets: [G1] },
       ],
     });
-    router.health.markDown(B1);
-    router.health.markDown(G1);
-    expect(route(router, 10)).to.deep.equal({ [`blue:${B2}`]: 10 });
+    failChecks(router, B1);
+    expect(route(router, 10)).to.deep.equal({ [`blue:${B2}`]: 5, [`green:${G1}`]: 5 });
   });
 
-  it("fails open to all targets when none is healthy", () => {
+  it("fails open: a group whose targets are all unhealthy keeps its share, spread over all of them", () => {
     const router = new Router(thresholds);
-    router.apply({ groups: [{ id: "blue", weight: 1, targets: [B1, B2] }] });
-    router.health.markDown(B1);
-    router.health.markDown(B2);
-    expect(route(router, 4)).to.deep.equal({ [`blue:${B1}`]: 2, [`blue:${B2}`]: 2 });
+    router.apply({
+      groups: [
+        { id: "blue", weight: 80, targets: [B1] },
+        { id: "green", weight: 20, targets: [G1, G2] },
+      ],
+    });
+    failChecks(router, G1, G2);
+    expect(router.health.isHealthy(G1) || router.health.isHealthy(G2)).to.equal(false);
+    expect(route(router, 100)).to.deep.equal({
+      [`blue:${B1}`]: 80,
+      [`green:${G1}`]: 10,
+      [`green:${G2}`]: 10,
+    });
   });
 
-  it("picks another target of the same group for a retry, and none when all were tried", () => {
+  it("counts healthy and unhealthy targets of each group that has targets", () => {
     const router = new Router(thresholds);
-    router.apply({ groups: [{ id: "blue", weight: 1, targets: [B1, B2] }] });
-    expect(router.pickTarget("blue", new Set([B1]))).to.equal(B2);
-    expect(router.pickTarget("blue", new Set([B1, B2]))).to.equal(undefined);
+    router.apply({
+      groups: [
+        { id: "blue", weight: 1, targets: [B1, B2] },
+        { id: "green", weight: 1, targets: [G1] },
+        { id: "empty", weight: 1, targets: [] },
+      ],
+    });
+    failChecks(router, B2, G1);
+    expect(Object.fromEntries(router.hostCounts())).to.deep.equal({
+      blue: { healthy: 1, unhealthy: 1 },
+      green: { healthy: 0, unhealthy: 1 },
+    });
     expect(router.pickTarget("nope")).to.equal(undefined);
   });
 
   it("applies a new rule in one step with a new revision, keeping health of known targets", () => {
     const router = new Router(thresholds);
     expect(router.apply({ groups: [{ id: "blue", weight: 1, targets: [B1] }] })).to.equal(1);
-    router.health.markDown(B1);
+    failChecks(router, B1);
     const revision = router.apply({
       groups: [
         { id: "blue", weight: 0, targets: [B1] },

@@ -1,8 +1,9 @@
 import { expect } from "chai";
+import { spawn } from "child_process";
 import * as http from "http";
 import { isRunning } from "../../../infra/local/child-processes";
 import { healthCheck } from "../../../infra/local/http-json";
-import { ProcessPool } from "./support/process-pool";
+import { ProcessPool, SERVICE_SCRIPT } from "./support/process-pool";
 import { sendRequests } from "./support/traffic-client";
 
 function get(
@@ -51,6 +52,53 @@ describe("sample service (real process)", function () {
     started = Date.now();
     expect(await healthCheck(url, 1000)).to.equal(200);
     expect(Date.now() - started).to.be.below(150);
+  });
+
+  /** Runs the service as a plain child: resolves its port once ready, and its exit. */
+  function runService(env: Record<string, string>) {
+    const child = spawn(process.execPath, [SERVICE_SCRIPT], {
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      env: { ...process.env, APPVERSION: "crashy", PORT: "0", ...env },
+    });
+    let output = "";
+    child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<{ code: number | null; at: number; output: string }>((resolve) =>
+      child.once("exit", (code) => resolve({ code, at: Date.now(), output })),
+    );
+    const ready = new Promise<{ port: number; at: number }>((resolve) =>
+      child.once("message", (m: { ports: { port: number } }) =>
+        resolve({ port: m.ports.port, at: Date.now() }),
+      ),
+    );
+    return { child, ready, exited };
+  }
+
+  it("exits with code 1 CRASH_AFTER_MS after it starts listening, answering until then; 0 never exits", async () => {
+    const crashy = runService({ CRASH_AFTER_MS: "400" });
+    const steady = runService({ CRASH_AFTER_MS: "0" });
+    try {
+      const { port, at } = await crashy.ready;
+      expect((await get(`http://127.0.0.1:${port}/`)).status).to.equal(200);
+      const exit = await crashy.exited;
+      expect(exit.code).to.equal(1);
+      expect(exit.at - at).to.be.within(300, 2000);
+      expect(exit.output).to.include("CRASH_AFTER_MS=400 elapsed since it started listening");
+      expect(await healthCheck(`http://127.0.0.1:${port}`, 500)).to.equal(0);
+      const steadyPort = (await steady.ready).port;
+      expect(steady.child.exitCode).to.equal(null);
+      expect(await healthCheck(`http://127.0.0.1:${steadyPort}`, 500)).to.equal(200);
+    } finally {
+      crashy.child.kill("SIGKILL");
+      steady.child.kill("SIGKILL");
+    }
+  });
+
+  it("refuses a CRASH_AFTER_MS that is not a number from 0 to 3600000", async () => {
+    const bad = runService({ CRASH_AFTER_MS: "-5" });
+    const exit = await bad.exited;
+    expect(exit.code).to.equal(1);
+    expect(exit.output).to.include('CRASH_AFTER_MS="-5" must be a number from 0 to 3600000');
   });
 
   it("finishes requests in flight on SIGTERM, then exits", async () => {

@@ -36,10 +36,10 @@ describe("TargetHealth", () => {
     expect(health.isHealthy(t)).to.equal(true);
   });
 
-  it("marks a target down at once and keeps its state when tracked again", () => {
-    const health = new TargetHealth({ healthyThreshold: 2, unhealthyThreshold: 2 });
+  it("keeps a target's state when tracked again", () => {
+    const health = new TargetHealth({ healthyThreshold: 2, unhealthyThreshold: 1 });
     health.track([t]);
-    health.markDown(t);
+    health.report(t, false);
     health.track([t, "http://127.0.0.1:4002"]);
     expect(health.isHealthy(t)).to.equal(false);
     expect(health.isHealthy("http://127.0.0.1:4002")).to.equal(true);
@@ -48,7 +48,6 @@ describe("TargetHealth", () => {
   it("ignores reports about targets it does not track", () => {
     const health = new TargetHealth({ healthyThreshold: 1, unhealthyThreshold: 1 });
     health.report(t, true);
-    health.markDown(t);
     expect(health.isHealthy(t)).to.equal(false);
   });
 });

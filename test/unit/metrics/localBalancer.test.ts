@@ -219,7 +219,8 @@ describe("LocalBalancerMetricsSource", () => {
     const view: MetricsView = {
       generatedAt: new Date(at(2) + 6000).toISOString(),
       targetGroups: traffic.snapshot(),
-      unrouted: { requests: 0 },
+      intervalMs: MIN,
+      loadBalancer: traffic.loadBalancerSnapshot(),
     };
     const s = await start(() => ({ status: 200, json: view }));
     const source = new LocalBalancerMetricsSource(s.url, GROUPS, MIN);

@@ -16,6 +16,7 @@ export interface ServiceKnobs {
   errorRate?: number;
   latencyMs?: number;
   drainMs?: number;
+  crashAfterMs?: number;
 }
 
 /** Real local processes for one test file; `stopAll` in an after hook leaves none behind. */
@@ -53,6 +54,7 @@ export class ProcessPool {
       ERROR_RATE: String(knobs.errorRate ?? 0),
       LATENCY_MS: String(knobs.latencyMs ?? 0),
       DRAIN_MS: String(knobs.drainMs ?? 5000),
+      CRASH_AFTER_MS: String(knobs.crashAfterMs ?? 0),
     });
     return { url: `http://127.0.0.1:${proc.ports.port}`, proc };
   }
