@@ -13,7 +13,7 @@ import { JudgeInputError } from "../judge/types";
 import { TrafficGenerator } from "../load/generator";
 import { CloudWatchMetricsSource } from "../metrics/cloudwatch";
 import { LocalBalancerMetricsSource } from "../metrics/local";
-import { MetricsSource } from "../metrics/source";
+import { MetricsSource, settleMsOf } from "../metrics/source";
 import { parseDuration } from "../release/duration";
 import {
   Clock,
@@ -72,7 +72,15 @@ function metricsSourceFor(outputs: StackOutputs): MetricsSource {
 export function gatesFor(settings: GateSettings, outputs: StackOutputs): Gate[] {
   const gates: Gate[] = [new BakeGate()];
   if (settings.metrics) {
-    gates.push(new MetricsGate(metricsSourceFor(outputs), settings.metrics, intervalMsOf(outputs)));
+    // Judge settled intervals only; stacks deployed before settleSeconds get its default.
+    gates.push(
+      new MetricsGate(
+        metricsSourceFor(outputs),
+        settings.metrics,
+        intervalMsOf(outputs),
+        settleMsOf(outputs.metricsSource),
+      ),
+    );
   }
   if (settings.probe) gates.push(new ProbeGate(settings.probe));
   if (settings.webhook) gates.push(new WebhookGate(settings.webhook));

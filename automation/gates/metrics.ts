@@ -1,4 +1,4 @@
-import { Interval, judge, judgeThresholds } from "../judge";
+import { Interval, judge, judgeSignals, judgeThresholds, SignalsResult, Verdict } from "../judge";
 import { MetricsSource } from "../metrics/source";
 import { MetricsGateSettings } from "../release/state";
 import { Gate, GateContext, GateResult } from "./gate";
@@ -20,37 +20,89 @@ export function labelSteps(
 }
 
 /**
+ * Intervals before the first step that the load-balancer 5xx baseline is read from, at least:
+ * the baseline runs from the release's start (the deploy at weight 0) or this many intervals
+ * before the first step, whichever is earlier.
+ */
+export const BASELINE_INTERVALS = 3;
+
+function combine(a: Verdict, b: Verdict): Verdict {
+  if (a === "fail" || b === "fail") return "fail";
+  if (a === "inconclusive" || b === "inconclusive") return "inconclusive";
+  return "pass";
+}
+
+/**
  * Canary vs stable from live metrics. Below 100 % the sequential judge compares
  * the two colours over the whole release so far; at 100 % no stable traffic is
- * left to compare with, so the canary alone is held to the plain limits.
+ * left to compare with, so the canary alone is held to the plain limits. In every mode the
+ * load balancer's own signals (its 5xx, connection errors, canary host health) can hold or fail
+ * the step.
+ *
+ * Only settled intervals are read: those that ended at least `settleMs` before now, so a minute
+ * whose datapoints have not all arrived is never read as zero or partial. A step's first
+ * interval is therefore judged `settleMs + intervalMs` after the step began at the latest
+ * (`dataDelayMs`), and its bake time is counted on settled intervals.
  */
 export class MetricsGate implements Gate {
   readonly name = "metrics";
+  /** How long after a step starts its first settled interval can be read, at most. */
+  readonly dataDelayMs: number;
 
   constructor(
     private readonly source: MetricsSource,
     private readonly settings: MetricsGateSettings,
     private readonly intervalMs: number,
-  ) {}
+    private readonly settleMs = 0,
+  ) {
+    if (!Number.isFinite(settleMs) || settleMs < 0) {
+      throw new Error(`metrics gate settle delay must be a number of ms >= 0, got ${settleMs}`);
+    }
+    this.dataDelayMs = settleMs + intervalMs;
+  }
 
   async check({ release, step, stepIndex, now }: GateContext): Promise<GateResult> {
+    const I = this.intervalMs;
+    const to = now - this.settleMs;
     const stepStarts = release.stepStarts.slice(0, stepIndex + 1);
-    const from = Math.floor(stepStarts[0] / this.intervalMs) * this.intervalMs;
-    const raw = await this.source.intervals({
-      from,
-      to: now,
-      stableColor: release.stableColor,
-      canaryColor: release.canaryColor,
-    });
-    const intervals = labelSteps(raw, stepStarts, this.intervalMs);
-    // Until a whole interval of this step has ended, the judge would still speak of the last one.
-    if (!intervals.some((i) => i.step === stepIndex)) {
+    const first = Math.floor(stepStarts[0] / I) * I;
+    const from = Math.floor(Math.min(release.startedAt, first - BASELINE_INTERVALS * I) / I) * I;
+    const raw = (
+      await this.source.intervals({
+        from,
+        to,
+        stableColor: release.stableColor,
+        canaryColor: release.canaryColor,
+      })
+    ).filter((i) => i.start + I <= to);
+    const baseline = raw.filter((i) => i.start < first);
+    const intervals = labelSteps(raw, stepStarts, I);
+    const current = intervals.filter((i) => i.step === stepIndex);
+    // Until a settled interval of this step exists, the judge would still speak of the last one.
+    if (current.length === 0) {
+      const settle =
+        this.settleMs > 0
+          ? `intervals count ${this.settleMs / 1000}s after they end`
+          : "intervals count once they end";
       return {
         gate: this.name,
         verdict: "inconclusive",
-        reason: `no whole ${this.intervalMs / 1000}s interval of step ${stepIndex + 1} yet`,
+        reason: `no settled ${I / 1000}s interval of step ${stepIndex + 1} yet (${settle})`,
       };
     }
+    const main = this.judgeColours(intervals, step, stepIndex);
+    const signals = judgeSignals(
+      { baseline, current, stepIndex, canaryWeight: step.weight },
+      { maxErrorRate: this.settings.maxErrorRate, failAfter: this.settings.failAfter },
+    );
+    return this.withSignals(main, signals);
+  }
+
+  private judgeColours(
+    intervals: Interval[],
+    step: GateContext["step"],
+    stepIndex: number,
+  ): GateResult {
     const s = this.settings;
     if (s.mode === "thresholds" || step.weight === 100) {
       const current =
@@ -90,6 +142,22 @@ export class MetricsGate implements Gate {
       verdict: result.verdict,
       reason: result.reason,
       details: result.details,
+    };
+  }
+
+  /** The colours' verdict with the balancer's signals: the worse decides, and leads the reason. */
+  private withSignals(main: GateResult, signals: SignalsResult | null): GateResult {
+    if (signals === null) return main;
+    const verdict = combine(main.verdict, signals.verdict);
+    const reasons =
+      signals.verdict === verdict && main.verdict !== verdict
+        ? [signals.reason, main.reason]
+        : [main.reason, signals.reason];
+    return {
+      gate: this.name,
+      verdict,
+      reason: reasons.join(" | "),
+      details: { ...(main.details as object), signals: signals.details },
     };
   }
 }

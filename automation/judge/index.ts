@@ -4,3 +4,4 @@ export * from "./errorRate";
 export * from "./latency";
 export * from "./thresholds";
 export * from "./judge";
+export * from "./balancerSignals";

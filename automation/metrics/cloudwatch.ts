@@ -25,15 +25,43 @@ export const NAMESPACE = "AWS/ApplicationELB";
 export const PERIOD_SECONDS = 60;
 export const INTERVAL_MS = PERIOD_SECONDS * 1000;
 
-/** The metrics read for each colour, keyed by the prefix of their query ids. */
+/**
+ * The metrics read for each colour (dimensions TargetGroup and LoadBalancer), keyed by the prefix
+ * of their query ids. Names, statistics and dimensions as AWS documents them in "CloudWatch
+ * metrics for your Application Load Balancer"
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html):
+ * - TargetConnectionErrorCount: connections between the load balancer and a target that were not
+ *   established; reported when nonzero, most useful statistic Sum.
+ * - UnHealthyHostCount, HealthyHostCount: targets considered unhealthy / healthy, reported when
+ *   health checks are enabled; most useful statistics Average, Minimum, Maximum. The worst of the
+ *   minute is what matters: the most unhealthy (Maximum) and the fewest healthy (Minimum).
+ */
 export const METRICS = {
   requests: { metricName: "RequestCount", stat: "Sum" },
   errors: { metricName: "HTTPCode_Target_5XX_Count", stat: "Sum" },
   p99: { metricName: "TargetResponseTime", stat: "p99" },
+  connectionErrors: { metricName: "TargetConnectionErrorCount", stat: "Sum" },
+  unhealthyHosts: { metricName: "UnHealthyHostCount", stat: "Maximum" },
+  healthyHosts: { metricName: "HealthyHostCount", stat: "Minimum" },
 } as const;
 export type MetricKey = keyof typeof METRICS;
 const METRIC_KEYS = Object.keys(METRICS) as MetricKey[];
-const QUERY_ID = new RegExp(`^(${METRIC_KEYS.join("|")})_(${COLORS.join("|")})$`);
+
+/**
+ * The metric read for the whole load balancer: 5xx it generated itself (502 for a failed target
+ * connection, 503 for a target group without registered targets, 504 for a target timeout).
+ * Its only dimensions are LoadBalancer and AvailabilityZone+LoadBalancer (same AWS page): no
+ * target group, so it cannot be split by colour. Reported when nonzero; statistic Sum.
+ */
+export const BALANCER_METRIC = {
+  id: "balancerErrors",
+  metricName: "HTTPCode_ELB_5XX_Count",
+  stat: "Sum",
+} as const;
+
+const QUERY_ID = new RegExp(
+  `^((${METRIC_KEYS.join("|")})_(${COLORS.join("|")})|${BALANCER_METRIC.id})$`,
+);
 
 /** A bad input, an unexpected answer or a failed call; the message is one line. */
 export class CloudWatchSourceError extends Error {
@@ -111,7 +139,7 @@ function queryId(key: MetricKey, colour: Color): string {
   return `${key}_${colour}`;
 }
 
-/** The GetMetricData queries: every metric of both colours of the window. */
+/** The GetMetricData queries: every metric of both colours of the window, and the balancer's. */
 export function metricDataQueries(
   output: CloudWatchOutput,
   window: MetricsWindow,
@@ -139,6 +167,23 @@ export function metricDataQueries(
       });
     }
   }
+  const { id, metricName, stat } = BALANCER_METRIC;
+  queries.push({
+    Id: id,
+    Label: `${metricName} ${stat}`,
+    MetricStat: {
+      Metric: {
+        Namespace: NAMESPACE,
+        MetricName: metricName,
+        // CloudWatch matches the exact set of dimensions: LoadBalancer alone is the whole
+        // balancer, not the per-zone series (AvailabilityZone, LoadBalancer).
+        Dimensions: [{ Name: "LoadBalancer", Value: output.loadBalancerArnSuffix }],
+      },
+      Period: PERIOD_SECONDS,
+      Stat: stat,
+    },
+    ReturnData: true,
+  });
   return queries;
 }
 
@@ -212,7 +257,9 @@ function secondsToMs(seconds: number): number {
 /**
  * Maps GetMetricData results (of the queries of `metricDataQueries`, pages in any order) to one
  * interval per whole minute of the window. A minute without a RequestCount datapoint has
- * `requests: 0`; a missing 5xx datapoint leaves `errors` undefined; p99 is in milliseconds.
+ * `requests: 0`; p99 is in milliseconds. A metric without a datapoint in a minute is left
+ * undefined (CloudWatch publishes the counts only when nonzero): the 5xx and connection error
+ * counts of a group, its host counts, and the balancer's own 5xx (`balancerErrors`).
  */
 export function mapMetricData(
   results: readonly MetricDataResult[],
@@ -236,16 +283,25 @@ export function mapMetricData(
     const s: GroupSample = { requests };
     if (errors !== undefined) s.errors = errors;
     if (p99 !== undefined) s.p99Ms = secondsToMs(p99);
+    // No bound by requests: a connection that failed may never count as a request.
+    for (const key of ["connectionErrors", "unhealthyHosts", "healthyHosts"] as const) {
+      const value = at(key, colour, minute);
+      if (value !== undefined) s[key] = value;
+    }
     return s;
   };
 
+  const balancer = series.get(BALANCER_METRIC.id);
   const intervals: Interval[] = [];
   for (let minute = start; minute < end; minute += INTERVAL_MS) {
-    intervals.push({
+    const interval: Interval = {
       start: minute,
       stable: sample(window.stableColor, minute),
       canary: sample(window.canaryColor, minute),
-    });
+    };
+    const balancerErrors = balancer?.get(minute);
+    if (balancerErrors !== undefined) interval.balancerErrors = balancerErrors;
+    intervals.push(interval);
   }
   return intervals;
 }

@@ -1,57 +1,193 @@
+/**
+ * Metrics source over the local balancer's admin API (`GET /metrics`). The mapping from its JSON
+ * to intervals is pure (`intervalsFromBalancer`); the source only fetches it.
+ */
 import { Color } from "../../infra/config";
 import { GroupSample, Interval } from "../judge/types";
 import { MetricsSource, MetricsWindow } from "./source";
 
-/** One minute of one target group, as the local balancer's admin API reports it. */
-export interface BalancerMinute {
-  start: string;
-  requests: number;
-  errors5xx: number;
-  balancerErrors5xx: number;
-  latencyMs: { p50: number; p90: number; p99: number } | null;
+export interface LatencyPercentiles {
+  p50: number;
+  p90: number;
+  p99: number;
 }
 
+/** One interval of one target group, under the names the CloudWatch source maps from. */
+export interface BalancerGroupMinute {
+  start: string;
+  requests: number;
+  /** 5xx the group's targets answered (HTTPCode_Target_5XX_Count). */
+  errors5xx: number;
+  /** Connections to the group's targets that failed (TargetConnectionErrorCount). */
+  connectionErrors: number;
+  /** Most unhealthy targets in the interval (UnHealthyHostCount, Maximum). */
+  unhealthyHosts: number;
+  /** Fewest healthy targets in the interval (HealthyHostCount, Minimum). */
+  healthyHosts: number;
+  latencyMs: LatencyPercentiles | null;
+}
+
+/** One interval of the whole balancer: the 5xx it answered itself (HTTPCode_ELB_5XX_Count). */
+export interface BalancerMinute {
+  start: string;
+  errors5xx: number;
+}
+
+/** The JSON of the local balancer's `GET /metrics`. */
 export interface BalancerMetrics {
-  targetGroups: Record<string, { minutes: BalancerMinute[] }>;
+  generatedAt: string;
+  /** Length of one interval (ms). */
+  intervalMs: number;
+  targetGroups: Record<
+    string,
+    {
+      totals: { since: string; requests: number; errors5xx: number; connectionErrors: number };
+      minutes: BalancerGroupMinute[];
+    }
+  >;
+  loadBalancer: {
+    totals: { since: string; errors5xx: number };
+    minutes: BalancerMinute[];
+  };
+}
+
+/** The balancer answered something this driver cannot read; the message is one line. */
+export class LocalMetricsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LocalMetricsError";
+  }
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === "object" && x !== null && !Array.isArray(x);
+
+function count(where: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new LocalMetricsError(
+      `${where} must be a finite number >= 0, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function minuteStart(where: string, value: unknown, intervalMs: number): number {
+  const start = typeof value === "string" ? Date.parse(value) : NaN;
+  if (!Number.isFinite(start) || start % intervalMs !== 0) {
+    throw new LocalMetricsError(
+      `${where} must be an ISO time on a ${intervalMs} ms boundary, got ${JSON.stringify(value)}`,
+    );
+  }
+  return start;
+}
+
+function minutesOf(where: string, value: unknown): unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new LocalMetricsError(`${where} must be a list, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Reads the minutes of one target group into samples by start; checks what it uses. */
+function groupSamples(
+  metrics: Record<string, unknown>,
+  groupId: string,
+  intervalMs: number,
+): Map<number, GroupSample> {
+  const samples = new Map<number, GroupSample>();
+  const groups = metrics.targetGroups;
+  const group = isObject(groups) ? groups[groupId] : undefined;
+  if (!isObject(group)) return samples;
+  const base = `targetGroups["${groupId}"].minutes`;
+  minutesOf(base, group.minutes).forEach((m, i) => {
+    const where = `${base}[${i}]`;
+    if (!isObject(m)) throw new LocalMetricsError(`${where} must be an object`);
+    const start = minuteStart(`${where}.start`, m.start, intervalMs);
+    const requests = count(`${where}.requests`, m.requests);
+    const errors = count(`${where}.errors5xx`, m.errors5xx);
+    if (errors > requests) {
+      throw new LocalMetricsError(
+        `${where}.errors5xx must be at most requests (${requests}), got ${errors}`,
+      );
+    }
+    const sample: GroupSample = { requests, errors };
+    // Absent on a balancer that predates them: left undefined, the gates then ignore them.
+    for (const key of ["connectionErrors", "unhealthyHosts", "healthyHosts"] as const) {
+      if (m[key] !== undefined) sample[key] = count(`${where}.${key}`, m[key]);
+    }
+    const latency = m.latencyMs;
+    if (isObject(latency)) sample.p99Ms = count(`${where}.latencyMs.p99`, latency.p99);
+    if (samples.has(start)) {
+      throw new LocalMetricsError(`${base} has ${String(m.start)} twice`);
+    }
+    samples.set(start, sample);
+  });
+  return samples;
+}
+
+function balancerErrorsByStart(
+  metrics: Record<string, unknown>,
+  intervalMs: number,
+): Map<number, number> {
+  const errors = new Map<number, number>();
+  const lb = metrics.loadBalancer;
+  if (!isObject(lb)) return errors;
+  minutesOf("loadBalancer.minutes", lb.minutes).forEach((m, i) => {
+    const where = `loadBalancer.minutes[${i}]`;
+    if (!isObject(m)) throw new LocalMetricsError(`${where} must be an object`);
+    const start = minuteStart(`${where}.start`, m.start, intervalMs);
+    if (errors.has(start)) {
+      throw new LocalMetricsError(`loadBalancer.minutes has ${String(m.start)} twice`);
+    }
+    errors.set(start, count(`${where}.errors5xx`, m.errors5xx));
+  });
+  return errors;
 }
 
 /**
- * Maps the balancer's per-minute buckets to intervals. 5xx answered by the
- * balancer itself (no healthy target) count against the group they were meant
- * for. A minute in which a group served nothing is `requests: 0`; only minutes
- * that ended by `window.to` are returned.
+ * Maps the balancer's per-interval buckets to intervals. A group's `errors` are the 5xx its
+ * targets answered; the 5xx the balancer answered itself (no target, failed connection) are the
+ * interval's `balancerErrors`, not any group's: on AWS they carry no target group either. An
+ * interval in which a group served nothing is `requests: 0`; only intervals that ended by
+ * `window.to` are returned.
  */
 export function intervalsFromBalancer(
-  metrics: BalancerMetrics,
+  metrics: unknown,
   groups: Record<Color, string>,
   window: MetricsWindow,
   intervalMs: number,
 ): Interval[] {
-  const byStart = (color: Color) =>
-    new Map(
-      (metrics.targetGroups[groups[color]]?.minutes ?? []).map((m) => [Date.parse(m.start), m]),
+  if (!isObject(metrics) || !isObject(metrics.targetGroups)) {
+    throw new LocalMetricsError(
+      `the balancer's metrics must be an object with targetGroups, got ${JSON.stringify(metrics)?.slice(0, 80)}`,
     );
-  const stable = byStart(window.stableColor);
-  const canary = byStart(window.canaryColor);
-  const sample = (m: BalancerMinute | undefined): GroupSample =>
-    m === undefined
-      ? { requests: 0 }
-      : {
-          requests: m.requests,
-          errors: m.errors5xx + m.balancerErrors5xx,
-          ...(m.latencyMs ? { p99Ms: m.latencyMs.p99 } : {}),
-        };
-  const starts = [...new Set([...stable.keys(), ...canary.keys()])]
+  }
+  if (metrics.intervalMs !== undefined && metrics.intervalMs !== intervalMs) {
+    throw new LocalMetricsError(
+      `the balancer's metrics have intervalMs ${JSON.stringify(metrics.intervalMs)}, ` +
+        `but the stack outputs say ${intervalMs}: run \`pulumi up\` to bring them in line`,
+    );
+  }
+  const stable = groupSamples(metrics, groups[window.stableColor], intervalMs);
+  const canary = groupSamples(metrics, groups[window.canaryColor], intervalMs);
+  const balancer = balancerErrorsByStart(metrics, intervalMs);
+  const starts = [...new Set([...stable.keys(), ...canary.keys(), ...balancer.keys()])]
     .filter((start) => start >= window.from && start + intervalMs <= window.to)
     .sort((a, b) => a - b);
-  return starts.map((start) => ({
-    start,
-    stable: sample(stable.get(start)),
-    canary: sample(canary.get(start)),
-  }));
+  return starts.map((start) => {
+    const interval: Interval = {
+      start,
+      stable: stable.get(start) ?? { requests: 0 },
+      canary: canary.get(start) ?? { requests: 0 },
+    };
+    const balancerErrors = balancer.get(start);
+    if (balancerErrors !== undefined) interval.balancerErrors = balancerErrors;
+    return interval;
+  });
 }
 
-/** Per-minute metrics of the local platform's balancer, from the admin URL in the stack outputs. */
+/** Per-interval metrics of the local platform's balancer, from the admin URL in the stack outputs. */
 export class LocalBalancerMetricsSource implements MetricsSource {
   readonly description: string;
 
@@ -64,13 +200,16 @@ export class LocalBalancerMetricsSource implements MetricsSource {
   }
 
   async intervals(window: MetricsWindow): Promise<Interval[]> {
-    const res = await fetch(`${this.adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`GET ${this.adminUrl}/metrics answered ${res.status}`);
-    return intervalsFromBalancer(
-      (await res.json()) as BalancerMetrics,
-      this.groups,
-      window,
-      this.intervalMs,
-    );
+    const url = `${this.adminUrl}/metrics`;
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+    try {
+      return intervalsFromBalancer(await res.json(), this.groups, window, this.intervalMs);
+    } catch (err) {
+      if (err instanceof LocalMetricsError || err instanceof SyntaxError) {
+        throw new LocalMetricsError(`GET ${url}: ${err.message}`);
+      }
+      throw err;
+    }
   }
 }

@@ -205,6 +205,88 @@ describe("CloudWatchMetricsSource against moto's server on 127.0.0.1", function 
     );
   });
 
+  it("returns connection errors, the worst host counts of each minute and the balancer's own 5xx", async () => {
+    const to = Date.now();
+    const current = Math.floor(to / MIN) * MIN;
+    const base = current - 4 * MIN;
+    const at = (minute: number, second: number) => new Date(base + minute * MIN + second * 1000);
+    const count = (
+      metricName: string,
+      minute: number,
+      second: number,
+      value: number,
+      dims: { Name: string; Value: string }[],
+    ): MetricDatum => ({
+      MetricName: metricName,
+      Dimensions: dims,
+      Timestamp: at(minute, second),
+      Value: value,
+      Unit: StandardUnit.Count,
+    });
+    const balancerOnly = [{ Name: "LoadBalancer", Value: OUTPUT.loadBalancerArnSuffix }];
+    await put([
+      ...datapoints("blue", base, { requests: 900 }),
+      ...datapoints("green", base, { requests: 100 }),
+      ...datapoints("blue", base + MIN, { requests: 900 }),
+      ...datapoints("green", base + MIN, { requests: 40 }),
+      ...datapoints("blue", base + 2 * MIN, { requests: 900 }),
+      // Minute 1: green's targets refuse connections, in two datapoints (summed); its host counts
+      // are reported twice in the minute, the worst of each kept (most unhealthy, fewest healthy).
+      count("TargetConnectionErrorCount", 1, 10, 25, dimensions("green")),
+      count("TargetConnectionErrorCount", 1, 40, 35, dimensions("green")),
+      ...[0, 1, 2].flatMap((m) => [
+        count("UnHealthyHostCount", m, 5, m === 1 ? 2 : 0, dimensions("green")),
+        count("UnHealthyHostCount", m, 50, m === 2 ? 3 : 0, dimensions("green")),
+        count("HealthyHostCount", m, 5, 3, dimensions("green")),
+        count("HealthyHostCount", m, 50, m === 0 ? 3 : 3 - m - 1, dimensions("green")),
+        count("UnHealthyHostCount", m, 30, 0, dimensions("blue")),
+        count("HealthyHostCount", m, 30, 4, dimensions("blue")),
+      ]),
+      // The balancer's 502s for those connections, in the series of the whole load balancer.
+      count("HTTPCode_ELB_5XX_Count", 1, 15, 20, balancerOnly),
+      count("HTTPCode_ELB_5XX_Count", 1, 45, 40, balancerOnly),
+      count("HTTPCode_ELB_5XX_Count", 2, 15, 3, balancerOnly),
+      // Not ours: the per-zone series, another balancer's, and the minute still running.
+      count("HTTPCode_ELB_5XX_Count", 1, 20, 500, [
+        { Name: "AvailabilityZone", Value: "us-east-1a" },
+        ...balancerOnly,
+      ]),
+      count("HTTPCode_ELB_5XX_Count", 0, 20, 700, [
+        { Name: "LoadBalancer", Value: OTHER_LOAD_BALANCER },
+      ]),
+      count("HTTPCode_ELB_5XX_Count", 4, 1, 900, balancerOnly),
+      count("TargetConnectionErrorCount", 0, 20, 800, dimensions("green", OTHER_LOAD_BALANCER)),
+    ]);
+
+    const intervals = await source().intervals({
+      from: base,
+      to,
+      stableColor: "blue",
+      canaryColor: "green",
+    });
+    const blueHosts = { unhealthyHosts: 0, healthyHosts: 4 };
+    expect(intervals).to.deep.equal([
+      {
+        start: base,
+        stable: { requests: 900, ...blueHosts },
+        canary: { requests: 100, unhealthyHosts: 0, healthyHosts: 3 },
+      },
+      {
+        start: base + MIN,
+        stable: { requests: 900, ...blueHosts },
+        canary: { requests: 40, connectionErrors: 60, unhealthyHosts: 2, healthyHosts: 1 },
+        balancerErrors: 60,
+      },
+      {
+        start: base + 2 * MIN,
+        stable: { requests: 900, ...blueHosts },
+        canary: { requests: 0, unhealthyHosts: 3, healthyHosts: 0 },
+        balancerErrors: 3,
+      },
+      { start: base + 3 * MIN, stable: { requests: 0 }, canary: { requests: 0 } },
+    ]);
+  });
+
   it("returns no interval for a window that holds no whole minute", async () => {
     const minute = Math.floor(Date.now() / MIN) * MIN - 2 * MIN;
     await put(datapoints("blue", minute, { requests: 10 }));

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { StackOutputs } from "../../../infra/outputs";
+import { gatesFor } from "../../../automation/cli/main";
 import { GateContext } from "../../../automation/gates/gate";
 import { labelSteps, MetricsGate } from "../../../automation/gates/metrics";
 import { CanaryJudgeResult, Interval, ThresholdDetails } from "../../../automation/judge";
@@ -130,21 +131,32 @@ describe("labelSteps", () => {
 });
 
 describe("MetricsGate", () => {
-  it("is named metrics and asks the source for the release so far, by colour", async () => {
+  it("is named metrics and asks the source for the release so far and a baseline before it, by colour", async () => {
     const source = new GivenIntervals([]);
     const gate = new MetricsGate(source, SETTINGS, MIN);
     expect(gate.name).to.equal("metrics");
+    // The release started 30 s before its first step: the baseline reaches 3 intervals back.
     await gate.check(context(1, [at(0) + 10_000, at(6) + 5000], at(9) + 30_000));
     expect(source.windows).to.deep.equal([
-      { from: at(0), to: at(9) + 30_000, stableColor: "blue", canaryColor: "green" },
+      { from: at(-3), to: at(9) + 30_000, stableColor: "blue", canaryColor: "green" },
     ]);
+  });
+
+  it("reads the baseline from the release's start when its deploy took longer", async () => {
+    const source = new GivenIntervals([]);
+    const ctx = context(0, [at(10) + 10_000], at(12));
+    ctx.release.startedAt = at(2) + 40_000;
+    await new MetricsGate(source, SETTINGS, MIN).check(ctx);
+    expect(source.windows[0].from).to.equal(at(2));
   });
 
   it("is inconclusive without data", async () => {
     const gate = new MetricsGate(new GivenIntervals([]), SETTINGS, MIN);
     const result = await gate.check(context(0, [at(0)], at(1)));
     expect(result.verdict).to.equal("inconclusive");
-    expect(result.reason).to.equal("no whole 60s interval of step 1 yet");
+    expect(result.reason).to.equal(
+      "no settled 60s interval of step 1 yet (intervals count once they end)",
+    );
   });
 
   it("holds a new step until one of its own intervals has ended, whatever the last step said", async () => {
@@ -153,7 +165,169 @@ describe("MetricsGate", () => {
     const gate = new MetricsGate(new GivenIntervals(earlier), SETTINGS, MIN);
     const result = await gate.check(context(1, [at(0), at(5)], at(5) + 30_000));
     expect(result.verdict).to.equal("inconclusive");
-    expect(result.reason).to.equal("no whole 60s interval of step 2 yet");
+    expect(result.reason).to.equal(
+      "no settled 60s interval of step 2 yet (intervals count once they end)",
+    );
+  });
+
+  describe("settled intervals only", () => {
+    const SETTLE = 180_000;
+
+    /** Answers like CloudWatch: the intervals of the window that have ended by its end. */
+    class Windowed extends GivenIntervals {
+      override async intervals(window: MetricsWindow): Promise<Interval[]> {
+        const all = await super.intervals(window);
+        return all.filter((i) => i.start >= window.from && i.start + MIN <= window.to);
+      }
+    }
+
+    it("exposes its data delay: the settle delay and one interval", () => {
+      expect(new MetricsGate(new GivenIntervals([]), SETTINGS, MIN, SETTLE).dataDelayMs).to.equal(
+        240_000,
+      );
+      expect(new MetricsGate(new GivenIntervals([]), SETTINGS, 10_000).dataDelayMs).to.equal(
+        10_000,
+      );
+      expect(() => new MetricsGate(new GivenIntervals([]), SETTINGS, MIN, -1)).to.throw(
+        "metrics gate settle delay must be a number of ms >= 0, got -1",
+      );
+    });
+
+    it("asks only for intervals that ended the settle delay before now", async () => {
+      const source = new GivenIntervals([]);
+      await new MetricsGate(source, SETTINGS, MIN, SETTLE).check(
+        context(0, [at(0)], at(9) + 30_000),
+      );
+      expect(source.windows[0].to).to.equal(at(6) + 30_000);
+    });
+
+    it("holds a step until an interval of its own has settled, and says so", async () => {
+      const data = minutes(0, 5, { requests: 1000, errors: 0 }, { requests: 9000, errors: 0 });
+      const gate = new MetricsGate(new Windowed(data), SETTINGS, MIN, SETTLE);
+      const result = await gate.check(context(0, [at(0)], at(3) + 59_000));
+      expect(result.verdict).to.equal("inconclusive");
+      expect(result.reason).to.equal(
+        "no settled 60s interval of step 1 yet (intervals count 180s after they end)",
+      );
+      expect((await gate.check(context(0, [at(0)], at(4)))).reason).to.contain(
+        "step baked 60s of 300s",
+      );
+    });
+
+    it("does not read the newest minutes, whose datapoints have not arrived, as zero: bake time counts settled minutes", async () => {
+      // At 10:05:10 CloudWatch holds minutes 0-1 and nothing yet for 2-4 (read as no requests).
+      const data = [
+        ...minutes(0, 2, { requests: 1000, errors: 0 }, { requests: 9000, errors: 0 }),
+        ...minutes(2, 5, { requests: 0 }, { requests: 0 }),
+      ];
+      const now = at(5) + 10_000;
+      const errorsOnly = { ...SETTINGS, allowedLatencyRatio: 0 };
+      const settled = await new MetricsGate(new Windowed(data), errorsOnly, MIN, SETTLE).check(
+        context(0, [at(0)], now),
+      );
+      expect(settled.verdict).to.equal("inconclusive");
+      expect(settled.reason).to.contain("step baked 120s of 300s");
+      // Without the settle delay the empty minutes would complete the bake time and pass.
+      const unsettled = await new MetricsGate(new Windowed(data), errorsOnly, MIN).check(
+        context(0, [at(0)], now),
+      );
+      expect(unsettled.verdict).to.equal("pass");
+    });
+
+    it("drops intervals a source returns past the window's end", async () => {
+      const data = minutes(0, 5, { requests: 1000, errors: 0 }, { requests: 9000, errors: 0 });
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN, SETTLE).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(result.reason).to.contain("step baked 120s of 300s");
+    });
+  });
+
+  describe("the load balancer's signals", () => {
+    const GOOD_STABLE = { requests: 9000, errors: 0, p99Ms: 50, connectionErrors: 0 };
+    const GOOD_CANARY = {
+      requests: 1000,
+      errors: 0,
+      p99Ms: 50,
+      connectionErrors: 0,
+      unhealthyHosts: 0,
+      healthyHosts: 2,
+    };
+    /** The stable alone before the first step: 0.1 % balancer 5xx (9 a minute). */
+    const before = minutes(-3, 0, { requests: 0 }, GOOD_STABLE).map((i) => ({
+      ...i,
+      balancerErrors: 9,
+    }));
+    const step1 = (balancerErrors: number, canary = GOOD_CANARY) =>
+      minutes(0, 5, canary, GOOD_STABLE).map((i) => ({ ...i, balancerErrors }));
+
+    it("passes a canary whose balancer 5xx stay at the stable's baseline, and says so", async () => {
+      const result = await new MetricsGate(
+        new GivenIntervals([...before, ...step1(10)]),
+        SETTINGS,
+        MIN,
+      ).check(context(0, [at(0)], at(5)));
+      expect(result.verdict).to.equal("pass");
+      expect(result.reason).to.match(/^canary pass: error rate pass: .* \| signals pass: /);
+      expect(result.reason).to.contain(
+        "load-balancer 5xx pass: 50 in 5 intervals of this step vs 50 expected at the baseline " +
+          "0.10% (27/27000 requests before the first step)",
+      );
+      expect(result.details).to.have.nested.property("signals.balancerErrors.verdict", "pass");
+      expect(result.details).to.have.nested.property("errorRate.verdict", "pass");
+    });
+
+    it("fails a canary the balancer answers 502 for, though its own 5xx are clean", async () => {
+      // 60 balancer 5xx a minute where 10 are expected: 5 % of the canary's 1000 requests.
+      const result = await new MetricsGate(
+        new GivenIntervals([...before, ...step1(60)]),
+        SETTINGS,
+        MIN,
+      ).check(context(0, [at(0)], at(5)));
+      expect(result.verdict).to.equal("fail");
+      expect(result.reason).to.match(
+        /^signals fail: load-balancer 5xx fail: 300 in 5 intervals of this step vs 50 expected at the baseline 0\.10% \(27\/27000 requests before the first step\); excess 250 = 5\.00% of 5000 canary requests; p [0-9.e-]+ <= 1\.48e-4 and above the allowed 1\.00%/,
+      );
+      expect(result.reason).to.contain(" | canary pass: error rate pass: ");
+    });
+
+    it("holds a step with unhealthy canary hosts, also in thresholds mode", async () => {
+      const data = [...before, ...step1(10)];
+      data[5].canary = { ...GOOD_CANARY, unhealthyHosts: 1, healthyHosts: 1 };
+      const thresholds = { ...SETTINGS, mode: "thresholds" as const, maxErrorRate: 0.05 };
+      const result = await new MetricsGate(new GivenIntervals(data), thresholds, MIN).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(result.verdict).to.equal("inconclusive");
+      expect(result.reason).to.match(
+        /^signals inconclusive: canary hosts inconclusive: up to 1 unhealthy canary host in 1 of 5 intervals of this step \(fail after 3 in a row\) \| .* \| thresholds pass: /,
+      );
+    });
+
+    it("fails a 100 % step whose canary has no healthy host, reading only that step's intervals", async () => {
+      const starts = [at(0), at(5)];
+      const full = minutes(5, 7, GOOD_CANARY, { requests: 0 });
+      full[1].canary = { ...GOOD_CANARY, unhealthyHosts: 2, healthyHosts: 0 };
+      const steps = [
+        { weight: 10, bakeMs: 5 * MIN },
+        { weight: 100, bakeMs: 2 * MIN },
+      ];
+      const ctx = context(1, starts, at(7));
+      ctx.release.steps = steps;
+      ctx.step = steps[1];
+      // The first step had unhealthy canary hosts throughout: not this step's business.
+      const first = minutes(0, 5, { ...GOOD_CANARY, unhealthyHosts: 1 }, GOOD_STABLE);
+      const result = await new MetricsGate(
+        new GivenIntervals([...first, ...full]),
+        SETTINGS,
+        MIN,
+      ).check(ctx);
+      expect(result.verdict).to.equal("fail");
+      expect(result.reason).to.match(
+        /^signals fail: canary hosts fail: no healthy canary host in the interval from 2030-01-01T10:06:00\.000Z while the canary has 100% of the traffic \(2 unhealthy canary hosts\)/,
+      );
+      expect(result.reason).to.contain(" | thresholds pass: 0 of 2 checks failed");
+    });
   });
 
   describe("below 100 %: the canary against the stable", () => {
@@ -346,6 +520,42 @@ describe("MetricsGate", () => {
         "thresholds fail: 2 of 2 checks failed (fail at 2; error rate <= 1.00%, p99 <= 800 ms); " +
           "last check failed: p99 900 ms > 800 ms; failed checks reached 2 at 2030-01-01T10:11:00.000Z",
       );
+    });
+  });
+
+  describe("as the driver builds it from the stack outputs", () => {
+    const metricsGate = (metricsSource: unknown) => {
+      const outputs = { ...OUTPUTS, metricsSource } as StackOutputs;
+      const gate = gatesFor({ ...releaseAt(0, [at(0)]).gates }, outputs).find(
+        (g) => g.name === "metrics",
+      );
+      return gate as MetricsGate;
+    };
+    const cloudwatch = {
+      kind: "cloudwatch",
+      intervalSeconds: 60,
+      region: "us-east-1",
+      loadBalancerArnSuffix: "app/canary-alb/50dc6c495c0c9188",
+      targetGroupArnSuffixes: {
+        blue: "targetgroup/blue-tg/73e2d6bc24d8a067",
+        green: "targetgroup/green-tg/943f017f100becff",
+      },
+    };
+    const local = {
+      kind: "local",
+      intervalSeconds: 10,
+      adminUrl: "http://127.0.0.1:1",
+      targetGroupArnSuffixes: { blue: "tg-blue", green: "tg-green" },
+    };
+
+    it("waits the settle delay the outputs name, plus one interval", () => {
+      expect(metricsGate({ ...cloudwatch, settleSeconds: 120 }).dataDelayMs).to.equal(180_000);
+      expect(metricsGate({ ...local, settleSeconds: 20 }).dataDelayMs).to.equal(30_000);
+    });
+
+    it("waits 180 s on CloudWatch and nothing locally for stacks deployed before settleSeconds", () => {
+      expect(metricsGate(cloudwatch).dataDelayMs).to.equal(240_000);
+      expect(metricsGate(local).dataDelayMs).to.equal(10_000);
     });
   });
 });

@@ -76,6 +76,38 @@ const RESULTS: MetricDataResult[] = [
     [4, 0.0031],
     [5, 2],
   ]),
+  series("connectionErrors_green", [
+    [2, 3],
+    [4, 7],
+  ]),
+  series("unhealthyHosts_green", [
+    [0, 0],
+    [1, 0],
+    [2, 1],
+    [3, 2],
+    [4, 2],
+  ]),
+  series("healthyHosts_green", [
+    [0, 2],
+    [1, 2],
+    [2, 1],
+    [3, 0],
+    [4, 0],
+  ]),
+  series("unhealthyHosts_blue", [
+    [0, 0],
+    [4, 0],
+  ]),
+  series("healthyHosts_blue", [
+    [0, 3],
+    [4, 3],
+  ]),
+  series("balancerErrors", [
+    [2, 2],
+    [3, 11],
+    [4, 9],
+    [5, 1],
+  ]),
 ];
 
 /** Minutes 0-4 whole; minute 5 is still running at `to`. */
@@ -87,19 +119,24 @@ const WINDOW_BLUE_STABLE: MetricsWindow = {
 };
 
 const BLUE = [
-  { requests: 120, errors: 1, p99Ms: 234.5 },
+  { requests: 120, errors: 1, p99Ms: 234.5, unhealthyHosts: 0, healthyHosts: 3 },
   { requests: 118, p99Ms: 14.5 },
   { requests: 125, p99Ms: 200 },
   { requests: 90, errors: 0, p99Ms: 310 },
-  { requests: 101, p99Ms: 250.001 },
+  { requests: 101, p99Ms: 250.001, unhealthyHosts: 0, healthyHosts: 3 },
 ];
+/** Green loses its hosts from minute 2; its connection errors outnumber its requests in minute 3. */
 const GREEN = [
-  { requests: 0 },
-  { requests: 12, p99Ms: 1500 },
-  { requests: 15, errors: 4, p99Ms: 42 },
-  { requests: 0 },
-  { requests: 9, errors: 9, p99Ms: 3.1 },
+  { requests: 0, unhealthyHosts: 0, healthyHosts: 2 },
+  { requests: 12, p99Ms: 1500, unhealthyHosts: 0, healthyHosts: 2 },
+  { requests: 15, errors: 4, p99Ms: 42, connectionErrors: 3, unhealthyHosts: 1, healthyHosts: 1 },
+  { requests: 0, unhealthyHosts: 2, healthyHosts: 0 },
+  { requests: 9, errors: 9, p99Ms: 3.1, connectionErrors: 7, unhealthyHosts: 2, healthyHosts: 0 },
 ];
+/** HTTPCode_ELB_5XX_Count of the whole balancer, per minute; none published in minutes 0-1. */
+const BALANCER: (number | undefined)[] = [undefined, undefined, 2, 11, 9];
+const withBalancer = <T extends object>(interval: T, m: number) =>
+  BALANCER[m] === undefined ? interval : { ...interval, balancerErrors: BALANCER[m] };
 
 function expectError(fn: () => unknown, message: string): void {
   expect(fn).to.throw(CloudWatchSourceError, message);
@@ -109,11 +146,9 @@ describe("CloudWatch metrics mapping", () => {
   describe("mapMetricData", () => {
     it("maps blue to stable and green to canary, one interval per whole minute", () => {
       expect(mapMetricData(RESULTS, WINDOW_BLUE_STABLE)).to.deep.equal(
-        [0, 1, 2, 3, 4].map((m) => ({
-          start: T0 + m * MIN,
-          stable: BLUE[m],
-          canary: GREEN[m],
-        })),
+        [0, 1, 2, 3, 4].map((m) =>
+          withBalancer({ start: T0 + m * MIN, stable: BLUE[m], canary: GREEN[m] }, m),
+        ),
       );
     });
 
@@ -124,17 +159,35 @@ describe("CloudWatch metrics mapping", () => {
         canaryColor: "blue",
       };
       expect(mapMetricData(RESULTS, window)).to.deep.equal(
-        [0, 1, 2, 3, 4].map((m) => ({
-          start: T0 + m * MIN,
-          stable: GREEN[m],
-          canary: BLUE[m],
-        })),
+        [0, 1, 2, 3, 4].map((m) =>
+          withBalancer({ start: T0 + m * MIN, stable: GREEN[m], canary: BLUE[m] }, m),
+        ),
       );
+    });
+
+    it("takes the balancer's own 5xx once per minute, whichever colour is stable", () => {
+      const swapped = { ...WINDOW_BLUE_STABLE, stableColor: "green", canaryColor: "blue" } as const;
+      for (const window of [WINDOW_BLUE_STABLE, swapped]) {
+        expect(mapMetricData(RESULTS, window).map((i) => i.balancerErrors)).to.deep.equal(BALANCER);
+      }
+    });
+
+    it("reads connection errors and host counts per colour, and accepts more connection errors than requests", () => {
+      const minute3 = mapMetricData(RESULTS, WINDOW_BLUE_STABLE)[3];
+      expect(minute3.canary).to.deep.equal({ requests: 0, unhealthyHosts: 2, healthyHosts: 0 });
+      const only = [series("requests_green", [[1, 2]]), series("connectionErrors_green", [[1, 5]])];
+      const [, minute1] = mapMetricData(only, { ...WINDOW_BLUE_STABLE, to: T0 + 2 * MIN });
+      expect(minute1).to.deep.equal({
+        start: T0 + MIN,
+        stable: { requests: 0 },
+        canary: { requests: 2, connectionErrors: 5 },
+      });
     });
 
     it("leaves errors undefined where requests > 0 and no 5xx datapoint exists", () => {
       const [interval] = mapMetricData(RESULTS, { ...WINDOW_BLUE_STABLE, to: T0 + MIN });
-      expect(interval.canary).to.deep.equal({ requests: 0 });
+      expect(interval.canary).to.deep.equal({ requests: 0, unhealthyHosts: 0, healthyHosts: 2 });
+      expect(interval).to.not.have.property("balancerErrors");
       const minute1 = mapMetricData(RESULTS, { ...WINDOW_BLUE_STABLE, from: T0 + MIN })[0];
       expect(minute1.stable).to.not.have.property("errors");
       expect(minute1.stable.requests).to.equal(118);
@@ -163,6 +216,7 @@ describe("CloudWatch metrics mapping", () => {
         start: T0 + 5 * MIN,
         stable: { requests: 40, errors: 2, p99Ms: 900 },
         canary: { requests: 3, p99Ms: 2000 },
+        balancerErrors: 1,
       });
     });
 
@@ -219,6 +273,14 @@ describe("CloudWatch metrics mapping", () => {
       expectError(
         () => mapMetricData([{ Id: "requests_red", StatusCode: "Complete" }], WINDOW_BLUE_STABLE),
         'unknown query id "requests_red"',
+      );
+      expectError(
+        () => mapMetricData([{ Id: "balancerErrors_blue" }], WINDOW_BLUE_STABLE),
+        'unknown query id "balancerErrors_blue"',
+      );
+      expectError(
+        () => mapMetricData([series("healthyHosts_green", [[0, -1]])], WINDOW_BLUE_STABLE),
+        "CloudWatch answered healthyHosts_green at 2030-01-01T10:00:00.000Z with -1",
       );
       expectError(
         () =>
@@ -279,17 +341,24 @@ describe("CloudWatch metrics mapping", () => {
   });
 
   describe("metricDataQueries", () => {
-    it("asks for Sum of requests and 5xx and p99 latency, per colour, with both dimensions", () => {
+    it("asks per colour, with both dimensions, for requests, 5xx, p99, connection errors and host counts", () => {
       const queries = metricDataQueries(OUTPUT, WINDOW_BLUE_STABLE);
       expect(queries.map((q) => q.Id)).to.deep.equal([
         "requests_blue",
         "errors_blue",
         "p99_blue",
+        "connectionErrors_blue",
+        "unhealthyHosts_blue",
+        "healthyHosts_blue",
         "requests_green",
         "errors_green",
         "p99_green",
+        "connectionErrors_green",
+        "unhealthyHosts_green",
+        "healthyHosts_green",
+        "balancerErrors",
       ]);
-      expect(queries[4]).to.deep.equal({
+      expect(queries[7]).to.deep.equal({
         Id: "errors_green",
         Label: "HTTPCode_Target_5XX_Count Sum green",
         MetricStat: {
@@ -306,16 +375,41 @@ describe("CloudWatch metrics mapping", () => {
         },
         ReturnData: true,
       });
+      const perColour = [
+        ["RequestCount", "Sum"],
+        ["HTTPCode_Target_5XX_Count", "Sum"],
+        ["TargetResponseTime", "p99"],
+        ["TargetConnectionErrorCount", "Sum"],
+        ["UnHealthyHostCount", "Maximum"],
+        ["HealthyHostCount", "Minimum"],
+      ];
       expect(
         queries.map((q) => [q.MetricStat?.Metric?.MetricName, q.MetricStat?.Stat]),
-      ).to.deep.equal([
-        ["RequestCount", "Sum"],
-        ["HTTPCode_Target_5XX_Count", "Sum"],
-        ["TargetResponseTime", "p99"],
-        ["RequestCount", "Sum"],
-        ["HTTPCode_Target_5XX_Count", "Sum"],
-        ["TargetResponseTime", "p99"],
-      ]);
+      ).to.deep.equal([...perColour, ...perColour, ["HTTPCode_ELB_5XX_Count", "Sum"]]);
+      for (const q of queries.slice(0, 12)) {
+        expect(q.MetricStat?.Metric?.Dimensions?.map((d) => d.Name)).to.deep.equal([
+          "TargetGroup",
+          "LoadBalancer",
+        ]);
+      }
+    });
+
+    it("asks for the balancer's own 5xx with the LoadBalancer dimension only", () => {
+      const queries = metricDataQueries(OUTPUT, WINDOW_BLUE_STABLE);
+      expect(queries[12]).to.deep.equal({
+        Id: "balancerErrors",
+        Label: "HTTPCode_ELB_5XX_Count Sum",
+        MetricStat: {
+          Metric: {
+            Namespace: "AWS/ApplicationELB",
+            MetricName: "HTTPCode_ELB_5XX_Count",
+            Dimensions: [{ Name: "LoadBalancer", Value: "app/canary-alb/50dc6c495c0c9188" }],
+          },
+          Period: 60,
+          Stat: "Sum",
+        },
+        ReturnData: true,
+      });
     });
   });
 
