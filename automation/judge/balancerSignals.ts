@@ -29,8 +29,9 @@
  *    same rate (exact for Poisson counts). The step fails when the canary's rate is above the
  *    stable's and P(X >= x) is at or below the level of this look. At 100 % no stable traffic
  *    is left: nothing to compare (the balancer's 5xx still count, rule 1).
- * 3. Canary target health. An interval with unhealthy canary hosts holds the step (the count is
- *    in the reason); failAfter such intervals in a row fail it; an interval with no healthy
+ * 3. Canary target health. Unhealthy canary hosts in the step's latest interval hold the step
+ *    (the count is in the reason) until an interval shows them recovered, so a blip that passed
+ *    does not hold a step for good; failAfter such intervals in a row fail it; an interval with no healthy
  *    canary host while the canary has weight fails it at once (the ALB then sends the
  *    canary's share to failing targets, or answers 503 for it). An interval without a host count
  *    neither extends nor breaks a run.
@@ -417,11 +418,16 @@ export function judgeHostHealth(
     why =
       `unhealthy canary hosts in ${longestRun} intervals in a row (up to ${formatNumber(maxUnhealthy)}; ` +
       `fail after ${options.failAfter})`;
-  } else if (unhealthyIntervals > 0) {
+  } else if (run > 0) {
     verdict = "inconclusive";
     why =
-      `up to ${hosts(maxUnhealthy)} in ${unhealthyIntervals} of ${n} interval${n === 1 ? "" : "s"} ` +
+      `up to ${hosts(maxUnhealthy)} in the last ${run} interval${run === 1 ? "" : "s"} ` +
       `of this step (fail after ${options.failAfter} in a row)`;
+  } else if (unhealthyIntervals > 0) {
+    verdict = "pass";
+    why =
+      `canary hosts recovered: up to ${hosts(maxUnhealthy)} in ${unhealthyIntervals} of ${n} ` +
+      `interval${n === 1 ? "" : "s"} of this step, none in the latest`;
   } else {
     verdict = "pass";
     why =

@@ -236,13 +236,23 @@ describe("canary target health", () => {
     );
   });
 
-  it("holds a step with an interval of unhealthy canary hosts, naming the count", () => {
+  it("holds a step while its latest interval has unhealthy canary hosts, naming the count", () => {
     const current = minutes(0, 4, stable, healthy);
-    current[1].canary = { requests: 100, unhealthyHosts: 1, healthyHosts: 1 };
+    current[3].canary = { requests: 100, unhealthyHosts: 1, healthyHosts: 1 };
     const result = judgeHostHealth(input([], current), OPTIONS);
     expect(result?.verdict).to.equal("inconclusive");
     expect(result?.reason).to.equal(
-      "canary hosts inconclusive: up to 1 unhealthy canary host in 1 of 4 intervals of this step (fail after 3 in a row)",
+      "canary hosts inconclusive: up to 1 unhealthy canary host in the last 1 interval of this step (fail after 3 in a row)",
+    );
+  });
+
+  it("does not hold a step for a blip its hosts recovered from", () => {
+    const current = minutes(0, 4, stable, healthy);
+    current[1].canary = { requests: 100, unhealthyHosts: 1, healthyHosts: 1 };
+    const result = judgeHostHealth(input([], current), OPTIONS);
+    expect(result?.verdict).to.equal("pass");
+    expect(result?.reason).to.equal(
+      "canary hosts pass: canary hosts recovered: up to 1 unhealthy canary host in 1 of 4 intervals of this step, none in the latest",
     );
   });
 
@@ -319,7 +329,7 @@ describe("judgeSignals", () => {
       2,
     );
     expect(judgeSignals(input(BASELINE, current))?.verdict).to.equal("pass");
-    current[0].canary.unhealthyHosts = 1;
+    current[2].canary.unhealthyHosts = 1;
     const held = judgeSignals(input(BASELINE, current));
     expect(held?.verdict).to.equal("inconclusive");
     expect(held?.reason).to.match(/^signals inconclusive: canary hosts inconclusive: /);
