@@ -252,7 +252,12 @@ describe("release engine", () => {
       "green:0",
       "blue:0",
     ]);
-    expect(stack.applied.at(-1)).to.include({ canaryScale: 100, blueVersion: "1.0.1" });
+    // Blue still ran: no scale-up first; green (the undone version) goes to 0 in the same update.
+    expect(stack.applied.at(-1)).to.include({ canaryScale: 0, blueVersion: "1.0.1" });
+    expect(stack.last?.blue.scale).to.equal(100);
+    expect(outcome.message).to.equal(
+      "promotion of 1.0.2 undone: blue serves 1.0.1 at 100%; green (1.0.2) scaled to 0",
+    );
   });
 
   it("rolls back when an update fails", async () => {
@@ -465,12 +470,13 @@ describe("release engine", () => {
     const lines = await engine.plan(request({ gates: gates({ metrics }) }));
     expect(lines).to.deep.equal([
       "release 1.0.2 on green; blue keeps 1.0.1 as stable",
-      "0. deploy 1.0.2 to the green task set at 0% and wait until it is healthy",
+      "0. deploy 1.0.2 to the green task set at 0% (scale 100%) and wait until it is healthy",
       "1. 10% to green, hold 1m; gates: bake, metrics",
       "2. 50% to green, hold 1m; gates: bake, metrics",
       "3. 100% to green, hold 1m; gates: bake, metrics",
       "4. promote: green becomes stable at 100%; blue scales down after 2m",
       "steps: 10%:1m -> 50%:1m -> 100%:1m; a failed gate or update rolls back to 0%",
+      "a rollback scales green (1.0.2) to 0 in the same update (--keep-canary keeps it running)",
     ]);
     expect(stack.config).to.deep.equal(before);
     expect(stack.applied).to.deep.equal([]);
