@@ -175,7 +175,8 @@ export class ReleaseEngine {
         `step ${release.stepIndex + 1} approved by a person`,
       );
     }
-    await this.save(next);
+    // A promotion writes its state together with its settings, after they are checked.
+    if (!now) await this.save(next);
     return this.drive(next);
   }
 
@@ -545,8 +546,11 @@ export class ReleaseEngine {
     const back = { canaryWeight: "0", stableColor: state.stableColor };
     let note = `${canary} scaled to 0`;
     let failure: InfrastructureError | undefined;
+    // Nothing to keep when the settings already scale it to 0 (say, a retried rollback did).
+    const keep =
+      rolling.keepCanary === true && validate({ ...this.config, ...back }).canaryScale > 0;
     try {
-      if (rolling.keepCanary === true) {
+      if (keep) {
         note = `${canary} keeps running (--keep-canary)`;
         await this.apply(`roll back: all traffic to ${stable}, ${note}`, back, rolling);
       } else {
@@ -560,7 +564,7 @@ export class ReleaseEngine {
       if (!(err instanceof InfrastructureError)) throw err;
       failure = err;
     }
-    if (failure !== undefined && rolling.keepCanary === true) {
+    if (failure !== undefined && keep) {
       const why = failure.message;
       note = `${canary} could not be kept running (${why}), so it was scaled to 0`;
       rolling = this.decide(
@@ -590,7 +594,7 @@ export class ReleaseEngine {
       await this.save(failed);
       throw new InfrastructureError(
         `rollback of ${state.version} failed: ${failure.message}; the stack is set to 0% canary` +
-          `${rolling.keepCanary === true ? "" : ` and ${state.canaryColor} at scale 0`} — ` +
+          ` and ${state.canaryColor} at scale 0 — ` +
           `retry with \`${this.cmd} abort --stack ${this.deps.stack.name}\``,
       );
     }
@@ -702,7 +706,10 @@ export class ReleaseEngine {
     const stable = settings.stableColor;
     const canary = otherColor(stable);
     const weights = weightsFor(stable, settings.canaryWeight);
-    if (outputs.weights[canary] !== weights[canary] || outputs.weights[stable] !== weights[stable]) {
+    if (
+      outputs.weights[canary] !== weights[canary] ||
+      outputs.weights[stable] !== weights[stable]
+    ) {
       throw new InfrastructureError(
         `weight mismatch after update (${purpose}): asked ${stable} ${weights[stable]}% / ${canary} ${weights[canary]}%, ` +
           `the load balancer reports ${stable} ${outputs.weights[stable]}% / ${canary} ${outputs.weights[canary]}%`,
