@@ -222,10 +222,10 @@ export class ReleaseEngine {
     keepCanary: boolean | undefined,
   ): Promise<Outcome> {
     const old = release.stableColor;
-    const settings = validate(this.config);
     const deployed = await this.known();
     let scaledUp = "";
-    if (settings.canaryScale === 0 || deployed?.[old].scale === 0) {
+    // The flip itself runs the old stable at 100%: only tasks that are gone need a scale-up first.
+    if ((deployed ? deployed[old].scale : validate(this.config).canaryScale) === 0) {
       await this.scaleUp(old, release.previousVersion, "before traffic returns to it");
       scaledUp = `; ${old} had been scaled down, so it was scaled up again first`;
     }
@@ -427,7 +427,7 @@ export class ReleaseEngine {
   /** Runs the gates of the current step until they pass, one fails, a person is needed, or the run stops. */
   private async gateStep(state: ReleaseState): Promise<StepVerdict> {
     const step = state.steps[state.stepIndex];
-    const outputs = this.lastOutputs ?? (await this.deps.stack.outputs());
+    const outputs = await this.known();
     if (outputs === undefined) return { kind: "fail", reason: "the stack has no outputs" };
     const gates = this.deps.gates(state.gates, outputs);
     // Gates whose data arrives late may stay inconclusive that much longer.

@@ -561,6 +561,22 @@ describe("release engine", () => {
         "promotion of 1.0.2 undone: blue serves 1.0.1 at 100%; green (1.0.2) scaled to 0; blue had been scaled down, so it was scaled up again first",
       );
     });
+    it("abort of a promotion whose scale-down was written but not run needs no scale-up", async () => {
+      const stack = devStack();
+      const controller = new AbortController();
+      const first = setup({ stack, signal: controller.signal });
+      first.deps.report = (e) => {
+        if (e.type === "decision" && e.decision.gate === "promote") controller.abort();
+      };
+      await first.engine.rollout(request());
+      stack.config.canaryScale = "0"; // written, then the run died before its update
+      const sequenceBefore = stack.sequence().length;
+      const outcome = await setup({ stack }).engine.abort();
+      expect(stack.sequence().slice(sequenceBefore)).to.deep.equal(["blue:0/0"]);
+      expect(outcome.message).to.equal(
+        "promotion of 1.0.2 undone: blue serves 1.0.1 at 100%; green (1.0.2) scaled to 0",
+      );
+    });
   });
 
   describe("rollback scales the failed version down", () => {
