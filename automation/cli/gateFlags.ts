@@ -1,5 +1,5 @@
 import * as fs from "fs";
-import { parseDuration } from "../release/duration";
+import { formatDuration, parseDuration } from "../release/duration";
 import { UsageError } from "../release/errors";
 import { GateSettings, MetricsGateSettings } from "../release/state";
 
@@ -21,6 +21,9 @@ export interface GateFlags {
   maxInconclusive?: string;
   interval?: string;
 }
+
+/** The gate loop checks a step at most once a second. */
+export const MIN_INTERVAL_MS = 1000;
 
 export const METRICS_DEFAULTS: MetricsGateSettings = {
   mode: "judge",
@@ -92,6 +95,34 @@ function range(
   return value;
 }
 
+/** A count: a whole number in range, never rounded. */
+function whole(
+  flag: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(
+      `invalid --${flag} ${String(value)}: must be a whole number from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+/** A duration flag with a lower bound: refused below it, never raised to it. */
+function atLeast(flag: string, raw: string, minMs: number, why: string): number {
+  const ms = parseDuration(`--${flag}`, raw);
+  if (ms < minMs) {
+    throw new UsageError(
+      `invalid --${flag} "${raw}": must be at least ${formatDuration(minMs)} (${why})`,
+    );
+  }
+  return ms;
+}
+
 /** Builds a release's gates from a gates file (if any) overridden by flags. */
 export function gateSettingsFrom(flags: GateFlags): GateSettings {
   const f: GatesFile = { ...(flags.gates ? readGatesFile(flags.gates) : {}) };
@@ -113,15 +144,14 @@ export function gateSettingsFrom(flags: GateFlags): GateSettings {
             f.latencyRatio === 0
               ? 0
               : range("latency-ratio", f.latencyRatio, 1, 100, d.allowedLatencyRatio),
-          minRequests: Math.round(range("min-requests", f.minRequests, 1, 1e9, d.minRequests)),
+          minRequests: whole("min-requests", f.minRequests, 1, 1e9, d.minRequests),
           maxErrorRate: range("max-error-rate", f.maxErrorRate, 0, 1, d.maxErrorRate),
           ...(f.maxP99 !== undefined
             ? { maxP99Ms: range("max-p99", f.maxP99, 1, 3_600_000, 0) }
             : {}),
-          failAfter: Math.round(range("fail-after", f.failAfter, 1, 1000, d.failAfter)),
+          failAfter: whole("fail-after", f.failAfter, 1, 1000, d.failAfter),
         };
-  const probeRequests =
-    f.probe === undefined ? 0 : Math.round(range("probe", f.probe, 0, 10_000, 0));
+  const probeRequests = whole("probe", f.probe, 0, 10_000, 0);
   let webhook: GateSettings["webhook"];
   if (f.webhook !== undefined) {
     let url: URL;
@@ -135,7 +165,12 @@ export function gateSettingsFrom(flags: GateFlags): GateSettings {
     }
     webhook = {
       url: f.webhook,
-      timeoutMs: parseDuration("--webhook-timeout", f.webhookTimeout ?? "10s"),
+      timeoutMs: atLeast(
+        "webhook-timeout",
+        f.webhookTimeout ?? "10s",
+        1,
+        "a webhook given no time cannot answer",
+      ),
     };
   }
   return {
@@ -151,6 +186,11 @@ export function gateSettingsFrom(flags: GateFlags): GateSettings {
       : {}),
     ...(webhook ? { webhook } : {}),
     maxInconclusiveMs: parseDuration("--max-inconclusive", f.maxInconclusive ?? "10m"),
-    intervalMs: Math.max(1000, parseDuration("--interval", f.interval ?? "15s")),
+    intervalMs: atLeast(
+      "interval",
+      f.interval ?? "15s",
+      MIN_INTERVAL_MS,
+      "the gates are checked at most once a second",
+    ),
   };
 }

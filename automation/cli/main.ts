@@ -14,41 +14,24 @@ import { TrafficGenerator } from "../load/generator";
 import { CloudWatchMetricsSource } from "../metrics/cloudwatch";
 import { LocalBalancerMetricsSource } from "../metrics/local";
 import { MetricsSource, settleMsOf } from "../metrics/source";
-import { parseDuration } from "../release/duration";
-import {
-  Clock,
-  InfrastructureError,
-  Outcome,
-  ReleaseEngine,
-  ReleaseRequest,
-} from "../release/engine";
+import { Clock, InfrastructureError, Outcome, ReleaseEngine } from "../release/engine";
 import { ReleaseInProgressError, UsageError } from "../release/errors";
-import { parseSteps } from "../release/plan";
 import { GateSettings } from "../release/state";
 import { PROJECT_ROOT } from "../stack/environment";
 import { PulumiStack } from "../stack/pulumiStack";
 import { TerminalApprover } from "./approver";
+import { sleep } from "./clock";
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from "./exitCodes";
-import { GateFlags, gateSettingsFrom } from "./gateFlags";
 import { DriverLock } from "./lock";
 import { createReporter, OutputMode, Reporter } from "./reporter";
+import { ReleaseFlags, releaseRequest } from "./releaseFlags";
 import { printStatus } from "./status";
 
 const COMMAND = "npx ecs-canary";
 
 const realClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      }
-      signal?.addEventListener("abort", done, { once: true });
-    }),
+  sleep: (ms, signal) => sleep(ms, signal),
 };
 
 /** Length of one metrics interval; stacks deployed before it was an output have minutes. */
@@ -180,28 +163,6 @@ async function withEngine(
   }
 }
 
-interface ReleaseArgs extends CommonArgs, GateFlags {
-  version: string;
-  steps: string;
-  bake: string;
-  image?: string;
-  scaleDownDelay: string;
-  load?: number;
-}
-
-function releaseRequest(args: ReleaseArgs): ReleaseRequest {
-  if (args.version.trim() === "")
-    throw new UsageError(`invalid --version "${args.version}": must not be empty`);
-  const bakeMs = parseDuration("--bake", args.bake);
-  return {
-    version: args.version.trim(),
-    steps: parseSteps(args.steps, bakeMs),
-    gates: gateSettingsFrom(args),
-    scaleDownDelayMs: parseDuration("--scale-down-delay", args.scaleDownDelay),
-    image: args.image,
-  };
-}
-
 function stackOption<T>(y: Argv<T>) {
   return y
     .option("stack", {
@@ -303,6 +264,11 @@ function releaseOptions<T>(y: Argv<T>) {
       type: "string",
       default: "1m",
       describe: "After promotion, keep the old stable running this long (instant abort)",
+    })
+    .option("keep-canary", {
+      type: "boolean",
+      describe:
+        "On rollback keep the failed version's tasks running (for debugging) instead of scaling them to 0",
     });
 }
 
@@ -325,7 +291,7 @@ async function main(argv: string[]): Promise<number> {
             "Local stacks: send this many requests a second during the release so gates have data",
         }),
       (args) => {
-        const request = releaseRequest(args as unknown as ReleaseArgs);
+        const request = releaseRequest(args as unknown as ReleaseFlags);
         return set(withEngine("rollout", args, (engine) => engine.rollout(request)));
       },
     )
@@ -334,7 +300,7 @@ async function main(argv: string[]): Promise<number> {
       "Show what a rollout would do; changes nothing",
       (y) => releaseOptions(y),
       (args) => {
-        const request = releaseRequest(args as unknown as ReleaseArgs);
+        const request = releaseRequest(args as unknown as ReleaseFlags);
         return set(withEngine("plan", args, (engine) => engine.plan(request), { lock: false }));
       },
     )
@@ -356,8 +322,14 @@ async function main(argv: string[]): Promise<number> {
     .command(
       "abort",
       "All traffic back to the stable version: roll back a release, or undo a promotion while the old version still runs",
-      (y) => stackOption(y),
-      (args) => set(withEngine("abort", args, (engine) => engine.abort(), { lock: false })),
+      (y) =>
+        stackOption(y).option("keep-canary", {
+          type: "boolean",
+          describe:
+            "Keep the rolled-back version's tasks running (default: as the release was started; --no-keep-canary scales them to 0)",
+        }),
+      (args) =>
+        set(withEngine("abort", args, (engine) => engine.abort(args.keepCanary), { lock: false })),
     )
     .command(
       "set-weight <weight>",

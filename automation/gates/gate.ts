@@ -25,6 +25,11 @@ export interface GateResult {
 /** An automated check of the canary between steps. */
 export interface Gate {
   readonly name: string;
+  /**
+   * How late this gate's data arrives, in ms (e.g. the metrics gate: the source's settle delay
+   * plus one interval). A step may stay inconclusive this much longer before it rolls back.
+   */
+  readonly dataDelayMs?: number;
   check(ctx: GateContext): Promise<GateResult>;
 }
 

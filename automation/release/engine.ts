@@ -1,5 +1,15 @@
-import { Color, otherColor, parseInteger, parseSettings, Settings } from "../../infra/config";
+import {
+  Color,
+  COLORS,
+  otherColor,
+  parseInteger,
+  parseSettings,
+  parseVersion,
+  Settings,
+} from "../../infra/config";
 import { StackOutputs } from "../../infra/outputs";
+import { unsafeChange } from "../../infra/transition";
+import { scalesFor, weightsFor } from "../../infra/weights";
 import { Approver, Gate, GateContext, GateResult } from "../gates/gate";
 import { StackPort } from "../stack/port";
 import { formatDuration } from "./duration";
@@ -68,6 +78,8 @@ export interface ReleaseRequest {
   scaleDownDelayMs: number;
   /** Container image for the new version (default: the canary colour's current image). */
   image?: string;
+  /** After a rollback, keep the canary colour's tasks running (for debugging) instead of scaling it to 0. */
+  keepCanary?: boolean;
 }
 
 /** A failed update or a mismatch between what was asked and what the platform applied. */
@@ -91,8 +103,13 @@ type StepVerdict =
  */
 export class ReleaseEngine {
   private readonly cmd: string;
-  /** The outputs of this run's last update: what the gates of the current step look at. */
+  /**
+   * The stack as deployed: the outputs of this run's last update, or of the stack when this run
+   * has made none yet. What the gates look at and what the next update is checked against.
+   */
   private lastOutputs?: StackOutputs;
+  /** The stack's settings as this run last read or wrote them. */
+  private config: Record<string, string> = {};
 
   constructor(private readonly deps: EngineDeps) {
     this.cmd = deps.command ?? "npx ecs-canary";
@@ -102,7 +119,7 @@ export class ReleaseEngine {
 
   /** Starts a release of a new version, or resumes the one in progress for the same version. */
   async rollout(request: ReleaseRequest): Promise<Outcome> {
-    const { config, settings, release } = await this.read();
+    const { settings, release } = await this.read();
     if (isActive(release)) {
       if (release.version !== request.version) {
         throw new ReleaseInProgressError(
@@ -126,13 +143,9 @@ export class ReleaseEngine {
       return this.drive(release);
     }
     const fresh = this.newRelease(request, settings);
-    const canaryConfig: Record<string, string | undefined> = {
-      [`${fresh.canaryColor}Version`]: request.version,
-      canaryWeight: "0",
-      canaryScale: "100",
-    };
-    if (request.image !== undefined) canaryConfig[`${fresh.canaryColor}Image`] = request.image;
-    validate({ ...config, ...canaryConfig });
+    const canaryConfig = deployConfig(fresh, request.image);
+    // Checked before anything is written: the deploy update below applies exactly this.
+    await this.check(deployPurpose(fresh), canaryConfig);
     await this.save(fresh, canaryConfig);
     this.deps.report({ type: "release", release: fresh, resumed: false });
     return this.drive(fresh);
@@ -162,76 +175,112 @@ export class ReleaseEngine {
         `step ${release.stepIndex + 1} approved by a person`,
       );
     }
-    await this.save(next);
+    // A promotion writes its state together with its settings, after they are checked.
+    if (!now) await this.save(next);
     return this.drive(next);
   }
 
   /**
-   * All traffic back to the stable version: rolls back a release in progress,
-   * swaps back right after a promotion while the old stable still runs, or
-   * otherwise sets the canary weight to 0.
+   * All traffic back to the stable version: rolls back a release in progress (or one whose
+   * rollback failed), swaps back right after a promotion while the old stable still runs, or
+   * otherwise sets the canary weight to 0. `keepCanary` overrides the release's own setting.
    */
-  async abort(): Promise<Outcome> {
-    const { release } = await this.read();
-    if (isActive(release)) {
+  async abort(keepCanary?: boolean): Promise<Outcome> {
+    const { settings, release } = await this.read();
+    if (isActive(release) || release?.status === "failed") {
       const aborting = this.decide(
-        { ...release, status: "running", phase: "rolling-back", outcome: "aborted by a person" },
+        {
+          ...release,
+          status: "running",
+          phase: "rolling-back",
+          outcome: "aborted by a person",
+          keepCanary: keepCanary ?? release.keepCanary,
+        },
         "abort",
         "aborted",
-        "aborted by a person",
+        release.status === "failed"
+          ? "aborted by a person after a failed rollback"
+          : "aborted by a person",
       );
-      await this.save(aborting, { canaryWeight: "0", stableColor: release.stableColor });
       return this.rollBack(aborting, "aborted");
     }
-    if (canSwapBack(release)) {
-      const swapped: ReleaseState = this.decide(
-        { ...release, status: "aborted", phase: "done", outcome: "promotion undone by a person" },
-        "abort",
-        "aborted",
-        `promotion undone: ${release.stableColor} (${release.previousVersion}) serves again`,
-      );
-      await this.save(swapped, { stableColor: release.stableColor, canaryWeight: "0" });
-      await this.update("swap back to the previous stable version", {
-        stable: release.stableColor,
-        canaryWeight: 0,
-      });
-      return this.finish({
-        kind: "aborted",
-        message: `promotion of ${release.version} undone: ${release.stableColor} serves ${release.previousVersion} at 100%`,
-        release: swapped,
-      });
-    }
-    const { settings } = await this.read();
-    await this.deps.stack.setConfig({ canaryWeight: "0" });
-    await this.update("all traffic to the stable version", {
-      stable: settings.stableColor,
-      canaryWeight: 0,
-    });
+    if (canSwapBack(release)) return this.swapBack(release, keepCanary ?? release.keepCanary);
+    await this.apply("all traffic to the stable version", { canaryWeight: "0" });
     return this.finish({
       kind: "aborted",
       message: `no release in progress; ${settings.stableColor} (${settings[settings.stableColor].version}) serves 100%`,
     });
   }
 
+  /**
+   * Undoes a promotion while the old stable still runs. Scale first, traffic after: if the old
+   * stable was scaled down meanwhile (a run stopped between the scale-down and its record), it
+   * is scaled up again, and waited for, before it gets traffic back.
+   */
+  private async swapBack(
+    release: ReleaseState & { status: "promoted" },
+    keepCanary: boolean | undefined,
+  ): Promise<Outcome> {
+    const old = release.stableColor;
+    const deployed = await this.known();
+    let scaledUp = "";
+    // The flip itself runs the old stable at 100%: only tasks that are gone need a scale-up first.
+    if ((deployed ? deployed[old].scale : validate(this.config).canaryScale) === 0) {
+      await this.scaleUp(old, release.previousVersion, "before traffic returns to it");
+      scaledUp = `; ${old} had been scaled down, so it was scaled up again first`;
+    }
+    const keep = keepCanary === true;
+    const promoted = release.canaryColor;
+    const canaryNote = keep
+      ? `${promoted} (${release.version}) keeps running (--keep-canary)`
+      : `${promoted} (${release.version}) scaled to 0`;
+    const swapped: ReleaseState = this.decide(
+      {
+        ...release,
+        status: "aborted",
+        phase: "done",
+        outcome: "promotion undone by a person",
+        keepCanary: keep,
+      },
+      "abort",
+      "aborted",
+      `promotion undone: ${old} (${release.previousVersion}) serves again; ${canaryNote}`,
+    );
+    // One update: the rule moves all traffic to the old stable before the task sets change.
+    await this.apply(
+      `swap back to the previous stable version, ${canaryNote}`,
+      { stableColor: old, canaryWeight: "0", canaryScale: keep ? "100" : "0" },
+      swapped,
+    );
+    return this.finish({
+      kind: "aborted",
+      message: `promotion of ${release.version} undone: ${old} serves ${release.previousVersion} at 100%; ${canaryNote}${scaledUp}`,
+      release: swapped,
+    });
+  }
+
   /** One weight change outside a release, as `pulumi up -c canaryWeight=N`. */
   async setWeight(raw: string): Promise<Outcome> {
     const weight = parseInteger("weight", raw, 0, 100);
-    const { config, settings, release } = await this.read();
+    const { settings, release } = await this.read();
     if (isActive(release)) {
       throw new ReleaseInProgressError(
         `a release of ${release.version} is in progress on stack ${this.deps.stack.name}; ` +
           `use \`${this.cmd} promote\` or \`${this.cmd} abort\` instead of set-weight`,
       );
     }
-    validate({ ...config, canaryWeight: String(weight) });
-    await this.deps.stack.setConfig({ canaryWeight: String(weight) });
-    await this.update(`canary weight ${weight}%`, {
-      stable: settings.stableColor,
-      canaryWeight: weight,
-    });
+    const canary = settings.canaryColor;
+    const version = settings[canary].version;
+    let scaledUp = "";
+    if (weight > 0 && (settings.canaryScale === 0 || (await this.known())?.[canary].scale === 0)) {
+      // Scale first, traffic after: a colour without tasks would get the balancer's 503s.
+      await this.scaleUp(canary, version, "before it gets traffic");
+      scaledUp = `${canary} had no tasks: scaled it up to 100% and waited until they were healthy; `;
+    }
+    await this.apply(`canary weight ${weight}%`, { canaryWeight: String(weight) });
     return this.finish({
       kind: "done",
-      message: `${settings.canaryColor} (${settings[settings.canaryColor].version}) gets ${weight}%, ${settings.stableColor} (${settings[settings.stableColor].version}) ${100 - weight}%`,
+      message: `${scaledUp}${canary} (${version}) gets ${weight}%, ${settings.stableColor} (${settings[settings.stableColor].version}) ${100 - weight}%`,
     });
   }
 
@@ -244,7 +293,8 @@ export class ReleaseEngine {
       );
     }
     const fresh = isActive(release) ? release : this.newRelease(request, settings);
-    validate({ ...config, [`${fresh.canaryColor}Version`]: request.version, canaryWeight: "0" });
+    // The settings only: plan reads no outputs, so it works on a stack not deployed yet.
+    validate({ ...config, ...deployConfig(fresh, request.image) });
     return describePlan(fresh);
   }
 
@@ -256,11 +306,8 @@ export class ReleaseEngine {
       if (this.deps.signal?.aborted) return this.finish(this.interrupted(state));
       switch (state.phase) {
         case "deploying": {
-          const outputs = await this.guardedUpdate(
-            state,
-            `deploy ${state.version} to ${state.canaryColor} at 0%`,
-            0,
-          );
+          // The rollout wrote the settings with the release; a resumed run finds them there.
+          const outputs = await this.guarded(() => this.apply(deployPurpose(state), {}));
           if (typeof outputs === "string") return this.failedUpdate(state, outputs);
           if (outputs[state.canaryColor].version !== state.version) {
             return this.rollBack(
@@ -274,11 +321,12 @@ export class ReleaseEngine {
         }
         case "shifting": {
           const weight = currentWeight(state);
-          await this.save(state, { canaryWeight: String(weight) });
-          const outputs = await this.guardedUpdate(
-            state,
-            `step ${state.stepIndex + 1}/${state.steps.length}: ${weight}% to ${state.version}`,
-            weight,
+          const outputs = await this.guarded(() =>
+            this.apply(
+              `step ${state.stepIndex + 1}/${state.steps.length}: ${weight}% to ${state.version}`,
+              { canaryWeight: String(weight) },
+              state,
+            ),
           );
           if (typeof outputs === "string") return this.failedUpdate(state, outputs);
           const startedAt = this.deps.clock.now();
@@ -312,14 +360,15 @@ export class ReleaseEngine {
           break;
         }
         case "promoting": {
-          await this.save(state, { stableColor: state.canaryColor, canaryWeight: "0" });
-          try {
-            await this.update(`promote ${state.version}: ${state.canaryColor} becomes stable`, {
-              stable: state.canaryColor,
-              canaryWeight: 0,
-            });
-          } catch (err) {
-            return this.failedUpdate(state, `promotion failed: ${(err as Error).message}`);
+          const promoted = await this.guarded(() =>
+            this.apply(
+              `promote ${state.version}: ${state.canaryColor} becomes stable`,
+              { stableColor: state.canaryColor, canaryWeight: "0" },
+              state,
+            ),
+          );
+          if (typeof promoted === "string") {
+            return this.failedUpdate(state, `promotion failed: ${promoted}`);
           }
           const now = this.deps.clock.now();
           state = this.decide(
@@ -351,11 +400,11 @@ export class ReleaseEngine {
               });
             }
           }
-          await this.save(state, { canaryScale: "0" });
-          await this.update(`scale down ${state.stableColor} (${state.previousVersion})`, {
-            stable: state.canaryColor,
-            canaryWeight: 0,
-          });
+          await this.apply(
+            `scale down ${state.stableColor} (${state.previousVersion})`,
+            { canaryScale: "0" },
+            state,
+          );
           state = { ...state, phase: "done" };
           await this.save(state);
           break;
@@ -378,9 +427,15 @@ export class ReleaseEngine {
   /** Runs the gates of the current step until they pass, one fails, a person is needed, or the run stops. */
   private async gateStep(state: ReleaseState): Promise<StepVerdict> {
     const step = state.steps[state.stepIndex];
-    const outputs = this.lastOutputs ?? (await this.deps.stack.outputs());
+    const outputs = await this.known();
     if (outputs === undefined) return { kind: "fail", reason: "the stack has no outputs" };
     const gates = this.deps.gates(state.gates, outputs);
+    // Gates whose data arrives late may stay inconclusive that much longer.
+    const dataDelayMs = Math.max(
+      0,
+      ...gates.map((g) => g.dataDelayMs ?? 0).filter((ms) => Number.isFinite(ms)),
+    );
+    const allowedMs = state.gates.maxInconclusiveMs + dataDelayMs;
     const stepStartedAt = state.stepStartedAt ?? this.deps.clock.now();
     for (;;) {
       if (this.deps.signal?.aborted) return { kind: "stopped", outcome: this.interrupted(state) };
@@ -434,13 +489,14 @@ export class ReleaseEngine {
           return { kind: "fail", reason: "manual: rejected at the prompt" };
         return { kind: "pause", reason: "awaiting a person's approval", release: latest };
       }
-      const overdue = ctx.elapsedMs - step.bakeMs - state.gates.maxInconclusiveMs;
+      const overdue = ctx.elapsedMs - step.bakeMs - allowedMs;
       if (overdue >= 0) {
+        const delay = dataDelayMs > 0 ? ` + ${formatDuration(dataDelayMs)} data delay` : "";
         return {
           kind: "fail",
           reason:
             `inconclusive for ${formatDuration(ctx.elapsedMs)} (bake ${formatDuration(step.bakeMs)} + ` +
-            `${formatDuration(state.gates.maxInconclusiveMs)} allowed): ` +
+            `${formatDuration(state.gates.maxInconclusiveMs)} allowed${delay}): ` +
             waiting.map((r) => `${r.gate}: ${r.reason}`).join("; "),
         };
       }
@@ -467,6 +523,12 @@ export class ReleaseEngine {
     return this.rollBack(state, reason);
   }
 
+  /**
+   * All traffic back to the stable colour and, unless the release keeps it (--keep-canary), the
+   * canary colour scaled to 0 in the same update: the listener rule is updated before the task
+   * sets, so traffic leaves first, and a version that never becomes healthy does not stop the
+   * rollback from converging. A kept canary whose rollback update fails is retried once at 0.
+   */
   private async rollBack(state: ReleaseState, reason: string): Promise<Outcome> {
     const aborted = state.phase === "rolling-back" && reason === "aborted";
     let rolling: ReleaseState = {
@@ -478,25 +540,61 @@ export class ReleaseEngine {
     if (state.phase !== "rolling-back") {
       rolling = this.decide(rolling, "rollback", "fail", reason);
     }
+    const canary = `${state.canaryColor} (${state.version})`;
+    const stable = `${state.stableColor} (${state.previousVersion})`;
     // The stable colour too: a promotion cut short may have written the canary's.
-    await this.save(rolling, { canaryWeight: "0", stableColor: state.stableColor });
+    const back = { canaryWeight: "0", stableColor: state.stableColor };
+    let note = `${canary} scaled to 0`;
+    let failure: InfrastructureError | undefined;
+    // Nothing to keep when the settings already scale it to 0 (say, a retried rollback did).
+    const keep =
+      rolling.keepCanary === true && validate({ ...this.config, ...back }).canaryScale > 0;
     try {
-      await this.update(
-        `roll back: all traffic to ${state.stableColor} (${state.previousVersion})`,
-        {
-          stable: state.stableColor,
-          canaryWeight: 0,
-        },
-      );
+      if (keep) {
+        note = `${canary} keeps running (--keep-canary)`;
+        await this.apply(`roll back: all traffic to ${stable}, ${note}`, back, rolling);
+      } else {
+        await this.apply(
+          `roll back: all traffic to ${stable}, ${note}`,
+          { ...back, canaryScale: "0" },
+          rolling,
+        );
+      }
     } catch (err) {
+      if (!(err instanceof InfrastructureError)) throw err;
+      failure = err;
+    }
+    if (failure !== undefined && keep) {
+      const why = failure.message;
+      note = `${canary} could not be kept running (${why}), so it was scaled to 0`;
+      rolling = this.decide(
+        rolling,
+        "rollback",
+        "fail",
+        `the rollback update that kept ${canary} running failed (${why}); retrying once with ${state.canaryColor} scaled to 0`,
+      );
+      try {
+        await this.apply(
+          `roll back again: all traffic to ${stable}, ${canary} scaled to 0`,
+          { ...back, canaryScale: "0" },
+          rolling,
+        );
+        failure = undefined;
+      } catch (err) {
+        if (!(err instanceof InfrastructureError)) throw err;
+        failure = err;
+      }
+    }
+    if (failure !== undefined) {
       const failed: ReleaseState = {
         ...rolling,
         status: "failed",
-        outcome: `${reason}; rollback update failed: ${(err as Error).message}`,
+        outcome: `${reason}; rollback update failed: ${failure.message}`,
       };
       await this.save(failed);
       throw new InfrastructureError(
-        `rollback of ${state.version} failed: ${(err as Error).message}; the stack is set to 0% canary — ` +
+        `rollback of ${state.version} failed: ${failure.message}; the stack is set to 0% canary` +
+          ` and ${state.canaryColor} at scale 0 — ` +
           `retry with \`${this.cmd} abort --stack ${this.deps.stack.name}\``,
       );
     }
@@ -508,29 +606,93 @@ export class ReleaseEngine {
     await this.save(done);
     return this.finish({
       kind: aborted ? "aborted" : "rolled-back",
-      message: `${aborted ? "aborted" : "rolled back"} ${state.version}: ${rolling.outcome}; ${state.stableColor} (${state.previousVersion}) serves 100%`,
+      message: `${aborted ? "aborted" : "rolled back"} ${state.version}: ${rolling.outcome}; ${stable} serves 100%; ${note}`,
       release: done,
     });
   }
 
   // ---- updates and state ------------------------------------------------------------------
 
-  /** Runs an update and checks that the platform applied the weights asked for. */
-  private async update(
+  /** The stack as deployed (see lastOutputs); read from the stack once per run. */
+  private async known(): Promise<StackOutputs | undefined> {
+    this.lastOutputs ??= await this.deps.stack.outputs();
+    return this.lastOutputs;
+  }
+
+  /**
+   * The settings an update with these changes would apply, checked against the stack as
+   * deployed: an unsafe change (traffic to a colour without tasks, a new container port or
+   * VPC) is refused with one line. Writes nothing.
+   */
+  private async check(
     purpose: string,
-    want: { stable: Color; canaryWeight: number },
+    changes: Record<string, string | undefined>,
+  ): Promise<Settings> {
+    const settings = validate({ ...this.config, ...changes });
+    const problem = unsafeChange(await this.known(), settings);
+    if (problem !== undefined) {
+      throw new UsageError(
+        `refused to update stack ${this.deps.stack.name} (${purpose}): ${problem}; nothing was changed`,
+      );
+    }
+    return settings;
+  }
+
+  /**
+   * One update: checks the settings it will apply, writes the changes (with the release's
+   * state, when given, in the same write), runs it and verifies what the platform reports.
+   */
+  private async apply(
+    purpose: string,
+    changes: Record<string, string | undefined>,
+    state?: ReleaseState,
   ): Promise<StackOutputs> {
+    const settings = await this.check(purpose, changes);
+    if (state !== undefined) await this.save(state, changes);
+    else if (Object.keys(changes).length > 0) await this.write(changes);
+    return this.update(purpose, settings);
+  }
+
+  /**
+   * Scales a colour that runs at scale 0 up to 100 at weight 0 and checks from the outputs that
+   * it did. The update returns once its tasks are healthy: on AWS the task set waits for
+   * STEADY_STATE (waitUntilStable), which ECS reports only when the running count equals the
+   * computed desired count and every task is healthy in the load balancer (ECS API reference,
+   * TaskSet.stabilityStatus; terraform-provider-aws internal/service/ecs/task_set.go,
+   * waitTaskSetStable); on the local stack a task set is created only once its processes
+   * answer their health check.
+   */
+  private async scaleUp(color: Color, version: string, why: string): Promise<void> {
+    const outputs = await this.apply(`scale up ${color} (${version}) to 100% ${why}`, {
+      canaryScale: "100",
+      canaryWeight: "0",
+    });
+    if (outputs[color].scale !== 100) {
+      throw new InfrastructureError(
+        `scale-up of ${color} failed: its task set reports scale ${outputs[color].scale}%, not 100%; no traffic was moved`,
+      );
+    }
+  }
+
+  /** Runs an update and checks that the platform applied the weights and scales of `settings`. */
+  private async update(purpose: string, settings: Settings): Promise<StackOutputs> {
     const started = this.deps.clock.now();
     this.deps.report({
       type: "update-started",
       purpose,
-      config: { canaryWeight: String(want.canaryWeight) },
+      config: {
+        stableColor: settings.stableColor,
+        canaryWeight: String(settings.canaryWeight),
+        canaryScale: String(settings.canaryScale),
+      },
     });
     let outputs: StackOutputs;
     try {
       outputs = await this.deps.stack.up();
       this.lastOutputs = outputs;
     } catch (err) {
+      // A failed update may have applied part of its changes: read the stack again next time.
+      this.lastOutputs = undefined;
       throw new InfrastructureError(
         `update failed (${purpose}): ${firstLine((err as Error).message)}`,
       );
@@ -541,27 +703,33 @@ export class ReleaseEngine {
       weights: outputs.weights,
       durationMs: this.deps.clock.now() - started,
     });
-    const canary = otherColor(want.stable);
+    const stable = settings.stableColor;
+    const canary = otherColor(stable);
+    const weights = weightsFor(stable, settings.canaryWeight);
     if (
-      outputs.weights[canary] !== want.canaryWeight ||
-      outputs.weights[want.stable] !== 100 - want.canaryWeight
+      outputs.weights[canary] !== weights[canary] ||
+      outputs.weights[stable] !== weights[stable]
     ) {
       throw new InfrastructureError(
-        `weight mismatch after update (${purpose}): asked ${want.stable} ${100 - want.canaryWeight}% / ${canary} ${want.canaryWeight}%, ` +
-          `the load balancer reports ${want.stable} ${outputs.weights[want.stable]}% / ${canary} ${outputs.weights[canary]}%`,
+        `weight mismatch after update (${purpose}): asked ${stable} ${weights[stable]}% / ${canary} ${weights[canary]}%, ` +
+          `the load balancer reports ${stable} ${outputs.weights[stable]}% / ${canary} ${outputs.weights[canary]}%`,
       );
+    }
+    const scales = scalesFor(stable, settings.canaryScale);
+    for (const color of COLORS) {
+      if (outputs[color].scale !== scales[color]) {
+        throw new InfrastructureError(
+          `scale mismatch after update (${purpose}): asked ${color} at ${scales[color]}%, its task set reports ${outputs[color].scale}%`,
+        );
+      }
     }
     return outputs;
   }
 
   /** An update during a release: a failure becomes the reason to roll back. */
-  private async guardedUpdate(
-    state: ReleaseState,
-    purpose: string,
-    weight: number,
-  ): Promise<StackOutputs | string> {
+  private async guarded(run: () => Promise<StackOutputs>): Promise<StackOutputs | string> {
     try {
-      return await this.update(purpose, { stable: state.stableColor, canaryWeight: weight });
+      return await run();
     } catch (err) {
       if (err instanceof InfrastructureError) return err.message;
       throw err;
@@ -574,8 +742,19 @@ export class ReleaseEngine {
     release?: ReleaseState;
   }> {
     const config = await this.deps.stack.getConfig();
+    this.config = config;
     const settings = validate(config);
     return { config, settings, release: decodeState(config[RELEASE_KEY]) };
+  }
+
+  private async write(values: Record<string, string | undefined>): Promise<void> {
+    await this.deps.stack.setConfig(values);
+    const next = { ...this.config };
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete next[key];
+      else next[key] = value;
+    }
+    this.config = next;
   }
 
   private async save(
@@ -583,7 +762,7 @@ export class ReleaseEngine {
     extra: Record<string, string | undefined> = {},
   ): Promise<void> {
     const saved = { ...state, updatedAt: this.deps.clock.now() };
-    await this.deps.stack.setConfig({ ...extra, [RELEASE_KEY]: encodeState(saved) });
+    await this.write({ ...extra, [RELEASE_KEY]: encodeState(saved) });
   }
 
   private decide(
@@ -607,6 +786,7 @@ export class ReleaseEngine {
 
   private newRelease(request: ReleaseRequest, settings: Settings): ReleaseState {
     if (request.steps.length === 0) throw new UsageError("the release has no steps");
+    parseVersion("version", request.version);
     const stable = settings.stableColor;
     if (settings[stable].version === request.version) {
       throw new UsageError(
@@ -628,6 +808,7 @@ export class ReleaseEngine {
       stepStarts: [],
       approvedSteps: [],
       scaleDownDelayMs: request.scaleDownDelayMs,
+      keepCanary: request.keepCanary === true,
       startedAt: now,
       updatedAt: now,
       decisions: [],
@@ -660,6 +841,20 @@ export class ReleaseEngine {
   }
 }
 
+/** The settings a release's deploy update applies: the new version on the canary colour, scaled up, at weight 0. */
+function deployConfig(release: ReleaseState, image?: string): Record<string, string> {
+  return {
+    [`${release.canaryColor}Version`]: release.version,
+    ...(image !== undefined ? { [`${release.canaryColor}Image`]: image } : {}),
+    canaryWeight: "0",
+    canaryScale: "100",
+  };
+}
+
+function deployPurpose(release: ReleaseState): string {
+  return `deploy ${release.version} to ${release.canaryColor} at 0%`;
+}
+
 function validate(config: Record<string, string | undefined>): Settings {
   return parseSettings((key) => config[key]);
 }
@@ -678,13 +873,16 @@ export function describePlan(release: ReleaseState): string[] {
   const gates = gateNames(release.gates).join(", ");
   const lines = [
     `release ${release.version} on ${release.canaryColor}; ${release.stableColor} keeps ${release.previousVersion} as stable`,
-    `0. deploy ${release.version} to the ${release.canaryColor} task set at 0% and wait until it is healthy`,
+    `0. deploy ${release.version} to the ${release.canaryColor} task set at 0% (scale 100%) and wait until it is healthy`,
     ...release.steps.map(
       (s, i) =>
         `${i + 1}. ${s.weight}% to ${release.canaryColor}, hold ${formatDuration(s.bakeMs)}; gates: ${gates}`,
     ),
     `${release.steps.length + 1}. promote: ${release.canaryColor} becomes stable at 100%; ${release.stableColor} scales down after ${formatDuration(release.scaleDownDelayMs)}`,
     `steps: ${describeSteps(release.steps)}; a failed gate or update rolls back to 0%`,
+    release.keepCanary === true
+      ? `a rollback keeps ${release.canaryColor} (${release.version}) running for debugging (--keep-canary); if that rollback update fails, it is retried once with ${release.canaryColor} scaled to 0`
+      : `a rollback scales ${release.canaryColor} (${release.version}) to 0 in the same update (--keep-canary keeps it running)`,
   ];
   return lines;
 }

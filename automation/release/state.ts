@@ -77,6 +77,11 @@ export interface ReleaseState {
   /** After promotion: when the old stable colour is scaled down (epoch ms). */
   scaleDownAt?: number;
   scaleDownDelayMs: number;
+  /**
+   * Keep the canary colour's tasks running after a rollback (for debugging) instead of scaling
+   * it to 0; absent in releases written before the flag existed (scale to 0).
+   */
+  keepCanary?: boolean;
   startedAt: number;
   updatedAt: number;
   /** Why the release ended, when it did not promote. */

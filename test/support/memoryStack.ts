@@ -1,4 +1,4 @@
-import { parseSettings } from "../../infra/config";
+import { COLORS, parseSettings } from "../../infra/config";
 import { StackOutputs } from "../../infra/outputs";
 import { scalesFor, weightsFor } from "../../infra/weights";
 import { StackPort } from "../../automation/stack/port";
@@ -28,6 +28,13 @@ export class MemoryStack implements StackPort {
   failUpdates = new Set<number>();
   /** Updates after which the load balancer reports other weights than asked. */
   misapplyUpdates = new Set<number>();
+  /**
+   * Versions whose tasks never become healthy: an update fails (as a task set that never
+   * stabilises) while such a version runs at a scale above 0 on either colour.
+   */
+  brokenVersions = new Set<string>();
+  /** Every update tried, applied or not, in order. */
+  attempts: (AppliedUpdate & { failed: boolean })[] = [];
   /** Operation number (counting getConfig, setConfig and up) at which the process dies. */
   crashAt?: number;
   operations = 0;
@@ -64,25 +71,31 @@ export class MemoryStack implements StackPort {
   async up(): Promise<StackOutputs> {
     this.tick();
     this.updates++;
-    if (this.failUpdates.has(this.updates))
-      throw new Error(`error: update ${this.updates} failed: task set did not stabilize`);
     const s = parseSettings((key) => this.config[key]);
-    const weights = weightsFor(s.stableColor, s.canaryWeight);
-    if (this.misapplyUpdates.has(this.updates))
-      weights[s.canaryColor] = Math.max(0, weights[s.canaryColor] - 5);
-    this.applied.push({
+    const scales = scalesFor(s.stableColor, s.canaryScale);
+    const update: AppliedUpdate = {
       stableColor: s.stableColor,
       canaryWeight: s.canaryWeight,
       canaryScale: s.canaryScale,
       blueVersion: s.blue.version,
       greenVersion: s.green.version,
-    });
+    };
+    const broken = COLORS.find((c) => scales[c] > 0 && this.brokenVersions.has(s[c].version));
+    if (this.failUpdates.has(this.updates) || broken !== undefined) {
+      this.attempts.push({ ...update, failed: true });
+      throw new Error(`error: update ${this.updates} failed: task set did not stabilize`);
+    }
+    this.attempts.push({ ...update, failed: false });
+    const weights = weightsFor(s.stableColor, s.canaryWeight);
+    if (this.misapplyUpdates.has(this.updates))
+      weights[s.canaryColor] = Math.max(0, weights[s.canaryColor] - 5);
+    this.applied.push(update);
     const color = (c: "blue" | "green") => ({
       version: s[c].version,
       targetGroupArn: `tg-${c}`,
       targetGroupArnSuffix: `targetgroup/${c}`,
       taskSetId: `ts-${c}-${s[c].version}`,
-      scale: scalesFor(s.stableColor, s.canaryScale)[c],
+      scale: scales[c],
     });
     this.last = {
       platform: "aws",
@@ -121,5 +134,25 @@ export class MemoryStack implements StackPort {
   /** The canary weights of the updates so far, e.g. [0, 10, 50, 100, 0]. */
   weights(): string[] {
     return this.applied.map((a) => `${a.stableColor}:${a.canaryWeight}`);
+  }
+
+  /**
+   * Every update tried, as stable colour, canary weight and canary scale, failed ones marked:
+   * e.g. ["blue:0/100 failed", "blue:0/0"].
+   */
+  sequence(): string[] {
+    return this.attempts.map(
+      (a) => `${a.stableColor}:${a.canaryWeight}/${a.canaryScale}${a.failed ? " failed" : ""}`,
+    );
+  }
+
+  /** Runs one update with the current settings and forgets it: a stack as deployed before a test. */
+  async deployed(): Promise<this> {
+    await this.up();
+    this.applied = [];
+    this.attempts = [];
+    this.operations = 0;
+    this.updates = 0;
+    return this;
   }
 }

@@ -129,10 +129,12 @@ describe("ecs-canary driver on the local stack (real engine, real processes)", f
     expect(updates(run.events)).to.deep.equal([
       "deploy 1.0.3 to green at 0%",
       "step 1/2: 50% to 1.0.3",
-      "roll back: all traffic to blue (1.0.0)",
+      "roll back: all traffic to blue (1.0.0), green (1.0.3) scaled to 0",
     ]);
     const status = await statusOf(s);
     expect(status.outputs.weights).to.deep.equal({ blue: 100, green: 0 });
+    // The failed version does not keep running (and billing) after the rollback.
+    expect(status.outputs.green.scale).to.equal(0);
     expect(status.release).to.include({ status: "rolled-back", version: "1.0.3" });
     await client.stop();
     // During the release: the stable never failed, and no request went unanswered.

@@ -67,7 +67,7 @@ describe("gateSettingsFrom", () => {
         metrics: "thresholds",
         errorRatio: 2,
         latencyRatio: 3,
-        minRequests: 500.4,
+        minRequests: 500,
         maxErrorRate: 0.05,
         maxP99: 250,
         failAfter: 2,
@@ -124,8 +124,8 @@ describe("gateSettingsFrom", () => {
       });
     });
 
-    it("an --interval below a second is raised to one second", () => {
-      expect(gateSettingsFrom({ interval: "200ms" }).intervalMs).to.equal(1000);
+    it("--interval accepts the gate loop's minimum, one second", () => {
+      expect(gateSettingsFrom({ interval: "1s" }).intervalMs).to.equal(1000);
     });
   });
 
@@ -262,14 +262,24 @@ describe("gateSettingsFrom", () => {
       [{ errorRatio: 101 }, "invalid --error-ratio 101: must be a number from 1 to 100"],
       [{ errorRatio: NaN }, "invalid --error-ratio NaN: must be a number from 1 to 100"],
       [{ latencyRatio: 0.9 }, "invalid --latency-ratio 0.9: must be a number from 1 to 100"],
-      [{ minRequests: 0 }, "invalid --min-requests 0: must be a number from 1 to 1000000000"],
+      [{ minRequests: 0 }, "invalid --min-requests 0: must be a whole number from 1 to 1000000000"],
+      [
+        { minRequests: 500.4 },
+        "invalid --min-requests 500.4: must be a whole number from 1 to 1000000000",
+      ],
       [{ maxErrorRate: -0.1 }, "invalid --max-error-rate -0.1: must be a number from 0 to 1"],
       [{ maxErrorRate: 1.5 }, "invalid --max-error-rate 1.5: must be a number from 0 to 1"],
       [{ maxP99: 0 }, "invalid --max-p99 0: must be a number from 1 to 3600000"],
-      [{ failAfter: 0 }, "invalid --fail-after 0: must be a number from 1 to 1000"],
-      [{ failAfter: Infinity }, "invalid --fail-after Infinity: must be a number from 1 to 1000"],
-      [{ probe: -1 }, "invalid --probe -1: must be a number from 0 to 10000"],
-      [{ probe: 10_001 }, "invalid --probe 10001: must be a number from 0 to 10000"],
+      [{ failAfter: 0 }, "invalid --fail-after 0: must be a whole number from 1 to 1000"],
+      [{ failAfter: 2.5 }, "invalid --fail-after 2.5: must be a whole number from 1 to 1000"],
+      [
+        { failAfter: Infinity },
+        "invalid --fail-after Infinity: must be a whole number from 1 to 1000",
+      ],
+      [{ probe: -1 }, "invalid --probe -1: must be a whole number from 0 to 10000"],
+      [{ probe: 10_001 }, "invalid --probe 10001: must be a whole number from 0 to 10000"],
+      // Rounded, this was 0: no probe at all, silently.
+      [{ probe: 0.4 }, "invalid --probe 0.4: must be a whole number from 0 to 10000"],
       [
         { probe: 10, probeMinSuccess: 1.01 },
         "invalid --probe-min-success 1.01: must be a number from 0 to 1",
@@ -289,6 +299,22 @@ describe("gateSettingsFrom", () => {
       [
         { maxInconclusive: "10 minutes" },
         `invalid --max-inconclusive "10 minutes": use a duration like 30s, 5m, 1h30m or a number of seconds`,
+      ],
+      [
+        { webhook: "http://127.0.0.1:9/", webhookTimeout: "0s" },
+        `invalid --webhook-timeout "0s": must be at least 1ms (a webhook given no time cannot answer)`,
+      ],
+      [
+        { interval: "0s" },
+        `invalid --interval "0s": must be at least 1s (the gates are checked at most once a second)`,
+      ],
+      [
+        { interval: "200ms" },
+        `invalid --interval "200ms": must be at least 1s (the gates are checked at most once a second)`,
+      ],
+      [
+        { interval: "0.5" },
+        `invalid --interval "0.5": must be at least 1s (the gates are checked at most once a second)`,
       ],
       [
         { interval: "-1s" },

@@ -9,6 +9,7 @@ import {
 } from "../../../automation/gates/gate";
 import {
   EngineDeps,
+  InfrastructureError,
   ReleaseEngine,
   ReleaseEvent,
   ReleaseRequest,
@@ -252,7 +253,12 @@ describe("release engine", () => {
       "green:0",
       "blue:0",
     ]);
-    expect(stack.applied.at(-1)).to.include({ canaryScale: 100, blueVersion: "1.0.1" });
+    // Blue still ran: no scale-up first; green (the undone version) goes to 0 in the same update.
+    expect(stack.applied.at(-1)).to.include({ canaryScale: 0, blueVersion: "1.0.1" });
+    expect(stack.last?.blue.scale).to.equal(100);
+    expect(outcome.message).to.equal(
+      "promotion of 1.0.2 undone: blue serves 1.0.1 at 100%; green (1.0.2) scaled to 0",
+    );
   });
 
   it("rolls back when an update fails", async () => {
@@ -451,6 +457,342 @@ describe("release engine", () => {
     });
   });
 
+  describe("scale first, traffic after", () => {
+    /** Green stable on 1.0.2 after a promotion; blue (1.0.1) scaled down to 0. */
+    const promotedStack = () =>
+      new MemoryStack("dev", {
+        blueVersion: "1.0.1",
+        greenVersion: "1.0.2",
+        stableColor: "green",
+        canaryScale: "0",
+      }).deployed();
+
+    const purposes = (events: ReleaseEvent[]) =>
+      events.flatMap((e) => (e.type === "update-started" ? [e.purpose] : []));
+
+    it("set-weight to a colour at scale 0 scales it up at weight 0 first, then moves traffic", async () => {
+      const { stack, engine, events } = setup({ stack: await promotedStack() });
+      const outcome = await engine.setWeight("25");
+      expect(stack.sequence()).to.deep.equal(["green:0/100", "green:25/100"]);
+      expect(purposes(events)).to.deep.equal([
+        "scale up blue (1.0.1) to 100% before it gets traffic",
+        "canary weight 25%",
+      ]);
+      expect(outcome.message).to.equal(
+        "blue had no tasks: scaled it up to 100% and waited until they were healthy; blue (1.0.1) gets 25%, green (1.0.2) 75%",
+      );
+      expect(stack.config).to.include({ canaryScale: "100", canaryWeight: "25" });
+    });
+
+    it("set-weight scales up a colour the outputs show at 0 even when the setting says 100", async () => {
+      const stack = await promotedStack();
+      stack.config.canaryScale = "100"; // edited in the settings file, never deployed
+      const { engine } = setup({ stack });
+      await engine.setWeight("10");
+      expect(stack.sequence()).to.deep.equal(["green:0/100", "green:10/100"]);
+    });
+
+    it("set-weight moves no traffic when the scale-up fails", async () => {
+      const stack = await promotedStack();
+      stack.brokenVersions.add("1.0.1");
+      await expectRejection(
+        setup({ stack }).engine.setWeight("25"),
+        InfrastructureError,
+        /update failed \(scale up blue \(1.0.1\) to 100% before it gets traffic\)/,
+      );
+      expect(stack.sequence()).to.deep.equal(["green:0/100 failed"]);
+      expect(stack.config.canaryWeight).to.equal("0");
+    });
+
+    it("set-weight 0 needs no scale-up", async () => {
+      const { stack, engine } = setup({ stack: await promotedStack() });
+      await engine.setWeight("0");
+      expect(stack.sequence()).to.deep.equal(["green:0/0"]);
+    });
+
+    it("refuses settings that flip stableColor to a colour at scale 0, writing nothing", async () => {
+      const stack = await promotedStack();
+      stack.config.stableColor = "blue"; // edited in the settings file
+      const before = { ...stack.config };
+      const refusal =
+        /^refused to update stack dev \(.*\): blue would get 100% of traffic but its task set has no tasks \(scale 0\); scale it up first .*; nothing was changed$/;
+      await expectRejection(setup({ stack }).engine.setWeight("0"), UsageError, refusal);
+      await expectRejection(setup({ stack }).engine.setWeight("30"), UsageError, refusal);
+      await expectRejection(setup({ stack }).engine.rollout(request()), UsageError, refusal);
+      await expectRejection(setup({ stack }).engine.abort(), UsageError, refusal);
+      expect(stack.config).to.deep.equal(before);
+      expect(stack.attempts).to.deep.equal([]);
+    });
+
+    it("a release after a promotion deploys to the scaled-down colour at weight 0, then shifts", async () => {
+      const { stack, engine } = setup({ stack: await promotedStack() });
+      expect((await engine.rollout(request({ version: "1.0.3" }))).kind).to.equal("promoted");
+      expect(stack.sequence()).to.deep.equal([
+        "green:0/100",
+        "green:10/100",
+        "green:50/100",
+        "green:100/100",
+        "blue:0/100",
+        "blue:0/0",
+      ]);
+    });
+
+    it("abort of a promotion whose old stable was already scaled down scales it up before swapping back", async () => {
+      const stack = devStack();
+      const controller = new AbortController();
+      const first = setup({ stack, signal: controller.signal });
+      first.deps.report = (e) => {
+        if (e.type === "decision" && e.decision.gate === "promote") controller.abort();
+      };
+      await first.engine.rollout(request());
+      // The scale-down ran, but the run stopped before recording it: still "promoted, scaling down".
+      stack.config.canaryScale = "0";
+      await stack.up();
+      const sequenceBefore = stack.sequence().length;
+      const { engine, events } = setup({ stack });
+      const outcome = await engine.abort();
+      expect(outcome.kind).to.equal("aborted");
+      expect(stack.sequence().slice(sequenceBefore)).to.deep.equal(["green:0/100", "blue:0/0"]);
+      expect(purposes(events)).to.deep.equal([
+        "scale up blue (1.0.1) to 100% before traffic returns to it",
+        "swap back to the previous stable version, green (1.0.2) scaled to 0",
+      ]);
+      expect(outcome.message).to.equal(
+        "promotion of 1.0.2 undone: blue serves 1.0.1 at 100%; green (1.0.2) scaled to 0; blue had been scaled down, so it was scaled up again first",
+      );
+    });
+    it("abort of a promotion whose scale-down was written but not run needs no scale-up", async () => {
+      const stack = devStack();
+      const controller = new AbortController();
+      const first = setup({ stack, signal: controller.signal });
+      first.deps.report = (e) => {
+        if (e.type === "decision" && e.decision.gate === "promote") controller.abort();
+      };
+      await first.engine.rollout(request());
+      stack.config.canaryScale = "0"; // written, then the run died before its update
+      const sequenceBefore = stack.sequence().length;
+      const outcome = await setup({ stack }).engine.abort();
+      expect(stack.sequence().slice(sequenceBefore)).to.deep.equal(["blue:0/0"]);
+      expect(outcome.message).to.equal(
+        "promotion of 1.0.2 undone: blue serves 1.0.1 at 100%; green (1.0.2) scaled to 0",
+      );
+    });
+  });
+
+  describe("rollback scales the failed version down", () => {
+    it("sets weight 0 and canary scale 0 in one update", async () => {
+      const { stack, engine } = setup({
+        metrics: (step, call) => (step === 1 && call === 1 ? "fail" : "pass"),
+      });
+      const outcome = await engine.rollout(request());
+      expect(outcome.kind).to.equal("rolled-back");
+      expect(stack.sequence()).to.deep.equal([
+        "blue:0/100",
+        "blue:10/100",
+        "blue:50/100",
+        "blue:0/0",
+      ]);
+      expect(stack.last).to.deep.include({ weights: { blue: 100, green: 0 } });
+      expect(stack.last?.green.scale).to.equal(0);
+      expect(outcome.message).to.match(
+        /; blue \(1.0.1\) serves 100%; green \(1.0.2\) scaled to 0$/,
+      );
+    });
+
+    it("--keep-canary keeps it running, and says so", async () => {
+      const { stack, engine } = setup({ metrics: (step) => (step === 1 ? "fail" : "pass") });
+      const outcome = await engine.rollout(request({ keepCanary: true }));
+      expect(stack.sequence()).to.deep.equal([
+        "blue:0/100",
+        "blue:10/100",
+        "blue:50/100",
+        "blue:0/100",
+      ]);
+      expect(outcome.message).to.match(/green \(1.0.2\) keeps running \(--keep-canary\)$/);
+      expect(release(stack)).to.include({ keepCanary: true, status: "rolled-back" });
+    });
+
+    it("a resumed or aborted release keeps the --keep-canary it started with", async () => {
+      const stack = devStack();
+      await setup({ stack }).engine.rollout(
+        request({ keepCanary: true, gates: gates({ manual: true }) }),
+      );
+      const outcome = await setup({ stack }).engine.abort();
+      expect(stack.sequence()).to.deep.equal(["blue:0/100", "blue:10/100", "blue:0/100"]);
+      expect(outcome.message).to.match(/keeps running \(--keep-canary\)$/);
+    });
+
+    it("abort --no-keep-canary overrides the release's flag", async () => {
+      const stack = devStack();
+      await setup({ stack }).engine.rollout(
+        request({ keepCanary: true, gates: gates({ manual: true }) }),
+      );
+      await setup({ stack }).engine.abort(false);
+      expect(stack.sequence()).to.deep.equal(["blue:0/100", "blue:10/100", "blue:0/0"]);
+    });
+
+    it("plan says a kept canary keeps running", async () => {
+      const lines = await setup().engine.plan(request({ keepCanary: true }));
+      expect(lines.at(-1)).to.equal(
+        "a rollback keeps green (1.0.2) running for debugging (--keep-canary); if that rollback update fails, it is retried once with green scaled to 0",
+      );
+    });
+  });
+
+  describe("a version that never becomes healthy", () => {
+    const brokenStack = () => {
+      const stack = devStack();
+      stack.brokenVersions.add("1.0.2");
+      return stack;
+    };
+
+    it("fails its deploy and rolls back to a converged stack (the canary at 0)", async () => {
+      const { stack, engine } = setup({ stack: brokenStack() });
+      const outcome = await engine.rollout(request());
+      expect(outcome.kind).to.equal("rolled-back");
+      expect(stack.sequence()).to.deep.equal(["blue:0/100 failed", "blue:0/0"]);
+      expect(outcome.message).to.contain(
+        "update failed (deploy 1.0.2 to green at 0%): error: update 1 failed: task set did not stabilize",
+      );
+      expect(outcome.message).to.match(/green \(1.0.2\) scaled to 0$/);
+      expect(release(stack)).to.include({ status: "rolled-back", phase: "done" });
+    });
+
+    it("with --keep-canary: the rollback that keeps it fails, is retried once at 0, and says so", async () => {
+      const { stack, engine } = setup({ stack: brokenStack() });
+      const outcome = await engine.rollout(request({ keepCanary: true }));
+      expect(outcome.kind).to.equal("rolled-back");
+      expect(stack.sequence()).to.deep.equal([
+        "blue:0/100 failed",
+        "blue:0/100 failed",
+        "blue:0/0",
+      ]);
+      expect(outcome.message).to.match(
+        /green \(1.0.2\) could not be kept running \(update failed \(roll back: all traffic to blue \(1.0.1\), green \(1.0.2\) keeps running \(--keep-canary\)\): error: update 2 failed: task set did not stabilize\), so it was scaled to 0$/,
+      );
+      expect(
+        release(stack)!
+          .decisions.map((d) => d.reason)
+          .at(-1),
+      ).to.match(/retrying once with green scaled to 0$/);
+    });
+
+    it("abort converges a release whose canary stopped being healthy while paused", async () => {
+      const stack = devStack();
+      await setup({ stack }).engine.rollout(request({ gates: gates({ manual: true }) }));
+      stack.brokenVersions.add("1.0.2");
+      const outcome = await setup({ stack }).engine.abort();
+      expect(outcome.kind).to.equal("aborted");
+      expect(stack.sequence()).to.deep.equal(["blue:0/100", "blue:10/100", "blue:0/0"]);
+    });
+
+    it("abort converges a release whose rollback failed", async () => {
+      const stack = brokenStack();
+      stack.failUpdates.add(3); // the retry at scale 0 fails too (say, an API error)
+      await expectRejection(
+        setup({ stack }).engine.rollout(request({ keepCanary: true })),
+        InfrastructureError,
+        /rollback of 1.0.2 failed: .*retry with `npx ecs-canary abort --stack dev`/,
+      );
+      expect(release(stack)).to.include({ status: "failed" });
+      const outcome = await setup({ stack }).engine.abort();
+      expect(outcome.kind).to.equal("aborted");
+      // The failed retry left canaryScale=0 in the settings: nothing is left to keep.
+      expect(stack.sequence()).to.deep.equal([
+        "blue:0/100 failed",
+        "blue:0/100 failed",
+        "blue:0/0 failed",
+        "blue:0/0",
+      ]);
+      expect(outcome.message).to.match(/green \(1.0.2\) scaled to 0$/);
+      expect(release(stack)).to.include({ status: "aborted", phase: "done" });
+    });
+  });
+
+  describe("changes that would replace the target groups", () => {
+    it("refuses a containerPort change of a deployed stack, writing nothing", async () => {
+      const stack = await devStack().deployed();
+      stack.config.containerPort = "8080";
+      const before = { ...stack.config };
+      await expectRejection(
+        setup({ stack }).engine.rollout(request()),
+        UsageError,
+        /^refused to update stack dev \(deploy 1.0.2 to green at 0%\): containerPort 4000 -> 8080 would replace both target groups and cut all traffic until the task sets follow; deploy it as a new stack instead; nothing was changed$/,
+      );
+      await expectRejection(setup({ stack }).engine.setWeight("0"), UsageError, /containerPort/);
+      expect(stack.config).to.deep.equal(before);
+      expect(stack.attempts).to.deep.equal([]);
+    });
+
+    it("refuses a move to another VPC, writing nothing", async () => {
+      const stack = await devStack().deployed();
+      Object.assign(stack.config, {
+        vpcId: "vpc-0abc",
+        subnetIds: "subnet-a,subnet-b",
+        albSubnetIds: "subnet-c,subnet-d",
+      });
+      const before = { ...stack.config };
+      await expectRejection(
+        setup({ stack }).engine.setWeight("10"),
+        UsageError,
+        /vpcId \(created\) -> vpc-0abc would replace both target groups/,
+      );
+      expect(stack.config).to.deep.equal(before);
+      expect(stack.attempts).to.deep.equal([]);
+    });
+
+    it("a refusal in the middle of a release leaves the release as it was", async () => {
+      const stack = devStack();
+      await setup({ stack }).engine.rollout(request({ gates: gates({ manual: true }) }));
+      stack.config.containerPort = "8080";
+      const before = { ...stack.config };
+      await expectRejection(
+        setup({ stack }).engine.promote(true),
+        UsageError,
+        /refused to update stack dev \(promote 1.0.2: green becomes stable\): containerPort 4000 -> 8080/,
+      );
+      expect(stack.config).to.deep.equal(before);
+      expect(stack.sequence()).to.deep.equal(["blue:0/100", "blue:10/100"]);
+    });
+  });
+
+  describe("gates whose data arrives late", () => {
+    const lateGate = (dataDelayMs: number, passAt: number) => {
+      const gate: Gate = {
+        name: "metrics",
+        dataDelayMs,
+        async check(ctx) {
+          return ctx.elapsedMs >= passAt
+            ? { gate: "metrics", verdict: "pass", reason: "settled" }
+            : { gate: "metrics", verdict: "inconclusive", reason: "waiting for settled minutes" };
+        },
+      };
+      return gate;
+    };
+
+    it("hold that much longer before a step counts as inconclusive", async () => {
+      const ctx = setup();
+      ctx.deps.gates = () => [new BakeGate(), lateGate(3 * MIN, 8 * MIN)];
+      const outcome = await new ReleaseEngine(ctx.deps).rollout(
+        request({ steps: parseSteps("100", MIN) }),
+      );
+      // Bake 1m + 5m allowed would have rolled back at 6m; the 3m data delay allows up to 9m.
+      expect(outcome.kind).to.equal("promoted");
+    });
+
+    it("name the data delay when the step still runs out", async () => {
+      const ctx = setup();
+      ctx.deps.gates = () => [new BakeGate(), lateGate(3 * MIN, Infinity)];
+      const start = ctx.clock.now();
+      const outcome = await new ReleaseEngine(ctx.deps).rollout(request());
+      expect(outcome.kind).to.equal("rolled-back");
+      expect(outcome.message).to.match(
+        /inconclusive for 9m \(bake 1m \+ 5m allowed \+ 3m data delay\): metrics: waiting for settled minutes/,
+      );
+      expect(ctx.clock.now() - start).to.equal(9 * MIN);
+    });
+  });
+
   it("plans without changing anything", async () => {
     const { stack, engine } = setup();
     const before = { ...stack.config };
@@ -465,12 +807,13 @@ describe("release engine", () => {
     const lines = await engine.plan(request({ gates: gates({ metrics }) }));
     expect(lines).to.deep.equal([
       "release 1.0.2 on green; blue keeps 1.0.1 as stable",
-      "0. deploy 1.0.2 to the green task set at 0% and wait until it is healthy",
+      "0. deploy 1.0.2 to the green task set at 0% (scale 100%) and wait until it is healthy",
       "1. 10% to green, hold 1m; gates: bake, metrics",
       "2. 50% to green, hold 1m; gates: bake, metrics",
       "3. 100% to green, hold 1m; gates: bake, metrics",
       "4. promote: green becomes stable at 100%; blue scales down after 2m",
       "steps: 10%:1m -> 50%:1m -> 100%:1m; a failed gate or update rolls back to 0%",
+      "a rollback scales green (1.0.2) to 0 in the same update (--keep-canary keeps it running)",
     ]);
     expect(stack.config).to.deep.equal(before);
     expect(stack.applied).to.deep.equal([]);
