@@ -14,17 +14,20 @@ export interface WeightedLoadBalancerArgs {
   stickinessSeconds: number;
 }
 
-/** Health check of the article's target groups. */
+/**
+ * Health check of the article's target groups. Typed against the provider's input type so
+ * that tsc refuses a key it does not have (`intervalSeconds` once slipped through a spread).
+ */
 export const HEALTH_CHECK = {
   enabled: true,
   path: "/",
   protocol: "HTTP",
-  intervalSeconds: 30,
+  interval: 30,
   timeout: 10,
   healthyThreshold: 5,
   unhealthyThreshold: 5,
   matcher: "200",
-} as const;
+} satisfies aws.types.input.lb.TargetGroupHealthCheck;
 
 export const LISTENER_RULE_PRIORITY = 10;
 

@@ -159,7 +159,7 @@ describe("AWS topology (Pulumi mocks)", function () {
         path: "/",
         port: "4000",
         protocol: "HTTP",
-        intervalSeconds: 30,
+        interval: 30,
         timeout: 10,
         healthyThreshold: 5,
         unhealthyThreshold: 5,
