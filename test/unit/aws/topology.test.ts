@@ -425,5 +425,7 @@ describe("AWS topology (Pulumi mocks)", function () {
         green: targetGroupOf(run, "green").state.arnSuffix,
       },
     });
+    const settled = await runProgram({ ...base, metricsSettleSeconds: "120" });
+    expect(settled.outputs.metricsSource.settleSeconds).to.equal(120);
   });
 });
