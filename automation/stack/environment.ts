@@ -19,20 +19,23 @@ export function isLocalStack(stackName: string, root = PROJECT_ROOT): boolean {
 }
 
 /**
- * Environment for the Pulumi CLI: the project's own binaries first on PATH, no
- * plugin downloads, and for local stacks a file backend and an empty
- * passphrase unless the user set their own. AWS stacks keep the user's backend.
+ * Environment for the Pulumi CLI: the project's own binaries first on PATH, and for local
+ * stacks a file backend, an empty passphrase unless the user set their own, and no plugin
+ * downloads (the local platform needs none; none can be had on an offline machine). AWS
+ * stacks keep the user's backend and let the CLI acquire the aws and awsx provider plugins
+ * the program needs, as a fresh CI runner must.
  */
 export function pulumiEnvironment(
   stackName: string,
   base: NodeJS.ProcessEnv = process.env,
+  root = PROJECT_ROOT,
 ): Record<string, string> {
   const env: Record<string, string> = {
     PATH: `${path.join(PULUMI_TOOLS, "bin")}${path.delimiter}${base.PATH ?? ""}`,
     PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
   };
-  if (isLocalStack(stackName)) {
+  if (isLocalStack(stackName, root)) {
+    env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";
     env.PULUMI_BACKEND_URL = base.PULUMI_BACKEND_URL ?? `file://${LOCAL_BACKEND_DIR}`;
     if (
       base.PULUMI_CONFIG_PASSPHRASE === undefined &&

@@ -4,6 +4,21 @@ import { Color, ColorSettings } from "../config";
 
 export const CONTAINER_NAME = "mycontainer";
 
+/** Lets ECS tasks assume the role: the execution role's trust policy. */
+export const ECS_TASKS_TRUST_POLICY = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: { Service: "ecs-tasks.amazonaws.com" },
+      Action: "sts:AssumeRole",
+    },
+  ],
+} satisfies aws.iam.PolicyDocument;
+
+export const TASK_EXECUTION_POLICY_ARN =
+  "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+
 export interface ExternalServiceArgs {
   /** Existing cluster name or ARN; a cluster is created when absent. */
   cluster?: string;
@@ -44,6 +59,8 @@ export class ExternalService extends pulumi.ComponentResource {
   readonly taskSets: Record<Color, ColorTaskSet>;
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly executionRole: aws.iam.Role;
+  /** The execution role's permissions (pull images, write logs): tasks start only after it. */
+  readonly executionRolePolicy: aws.iam.RolePolicyAttachment;
 
   constructor(name: string, args: ExternalServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-canary:aws:ExternalService", name, {}, opts);
@@ -62,26 +79,12 @@ export class ExternalService extends pulumi.ComponentResource {
 
     this.executionRole = new aws.iam.Role(
       `${name}-execution`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "ecs-tasks.amazonaws.com" },
-              Action: "sts:AssumeRole",
-            },
-          ],
-        }),
-      },
+      { assumeRolePolicy: JSON.stringify(ECS_TASKS_TRUST_POLICY) },
       { parent: this },
     );
-    new aws.iam.RolePolicyAttachment(
+    this.executionRolePolicy = new aws.iam.RolePolicyAttachment(
       `${name}-execution`,
-      {
-        role: this.executionRole.name,
-        policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-      },
+      { role: this.executionRole.name, policyArn: TASK_EXECUTION_POLICY_ARN },
       { parent: this },
     );
 
@@ -90,7 +93,9 @@ export class ExternalService extends pulumi.ComponentResource {
       {
         cluster: clusterRef,
         desiredCount: args.desiredCount,
-        deploymentController: { type: "EXTERNAL" },
+        deploymentController: {
+          type: "EXTERNAL",
+        } satisfies aws.types.input.ecs.ServiceDeploymentController,
       },
       { parent: this },
     );
@@ -130,10 +135,12 @@ export class ExternalService extends pulumi.ComponentResource {
                   "awslogs-stream-prefix": color,
                 },
               },
-            },
+            } satisfies aws.ecs.ContainerDefinition,
           ]),
         },
-        { parent: this },
+        // IAM is eventually consistent: a task started before the role's policy has propagated
+        // cannot pull its image or create its log stream.
+        { parent: this, dependsOn: [this.executionRolePolicy] },
       );
       const taskSet = new aws.ecs.TaskSet(
         `${name}-${color}`,

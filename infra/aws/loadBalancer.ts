@@ -12,31 +12,66 @@ export interface WeightedLoadBalancerArgs {
   /** Weight per colour, 0-100 each; the listener rule forwards with these weights. */
   weights: ColorWeights;
   stickinessSeconds: number;
+  /** How long a target group drains a deregistering target (AWS's default is 300 s). */
+  deregistrationDelaySeconds: number;
+  /**
+   * ACM or IAM certificate: when set, the rule sits on an HTTPS listener on 443 and the
+   * `listenerPort` listener redirects there; when absent, the rule sits on `listenerPort` (HTTP).
+   */
+  certificateArn?: string;
 }
 
-/** Health check of the article's target groups. */
+export const HTTPS_PORT = 443;
+
+/**
+ * The HTTPS listener's TLS policy: the one the ELB console now picks by default, TLS 1.3 and
+ * 1.2 with forward-secret AEAD ciphers and hybrid post-quantum key exchange for clients that
+ * offer it (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).
+ * The API's own default, ELBSecurityPolicy-2016-08, still allows TLS 1.0.
+ */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
+
+/** Requests that match no rule: the listeners' default action. */
+export const NOT_FOUND_ACTION = {
+  type: "fixed-response",
+  fixedResponse: { statusCode: "404", contentType: "text/plain" },
+} satisfies aws.types.input.lb.ListenerDefaultAction;
+
+/** The plain-HTTP listener's only action when HTTPS is on: a permanent redirect to 443. */
+export const REDIRECT_TO_HTTPS_ACTION = {
+  type: "redirect",
+  redirect: { port: String(HTTPS_PORT), protocol: "HTTPS", statusCode: "HTTP_301" },
+} satisfies aws.types.input.lb.ListenerDefaultAction;
+
+/**
+ * Health check of the article's target groups. Typed against the provider's input type so
+ * that tsc refuses a key it does not have (`intervalSeconds` once slipped through a spread).
+ */
 export const HEALTH_CHECK = {
   enabled: true,
   path: "/",
   protocol: "HTTP",
-  intervalSeconds: 30,
+  interval: 30,
   timeout: 10,
   healthyThreshold: 5,
   unhealthyThreshold: 5,
   matcher: "200",
-} as const;
+} satisfies aws.types.input.lb.TargetGroupHealthCheck;
 
 export const LISTENER_RULE_PRIORITY = 10;
 
 /**
- * An ALB with one target group per colour, an HTTP listener whose default
- * action is a fixed 404, and a listener rule (`/*`) that forwards to both
- * target groups with weights.
+ * An ALB with one target group per colour, a listener whose default action is a fixed 404,
+ * and a listener rule (`/*`) on it that forwards to both target groups with weights. With a
+ * certificate that listener is HTTPS on 443, and the `listenerPort` one redirects to it.
  */
 export class WeightedLoadBalancer extends pulumi.ComponentResource {
   readonly loadBalancer: aws.lb.LoadBalancer;
   readonly targetGroups: Record<Color, aws.lb.TargetGroup>;
+  /** The listener that carries the weighted rule (HTTPS on 443 with a certificate). */
   readonly listener: aws.lb.Listener;
+  /** With a certificate: the `listenerPort` listener, redirecting to HTTPS. */
+  readonly redirectListener?: aws.lb.Listener;
   readonly rule: aws.lb.ListenerRule;
   readonly url: pulumi.Output<string>;
   /** The weights as the listener rule reports them, per colour. */
@@ -69,24 +104,28 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
           targetType: "ip",
           vpcId: args.vpcId,
           healthCheck: { ...HEALTH_CHECK, port: String(args.containerPort) },
+          deregistrationDelay: args.deregistrationDelaySeconds,
           tags: { "ecs-canary:color": color },
         },
         { parent: this },
       );
     this.targetGroups = { blue: targetGroup("blue"), green: targetGroup("green") };
 
+    const https = args.certificateArn !== undefined;
     this.listener = new aws.lb.Listener(
-      name,
+      // The plain listener keeps its name, so turning HTTPS on updates it in place.
+      https ? `${name}-https` : name,
       {
         loadBalancerArn: this.loadBalancer.arn,
-        port: args.listenerPort,
-        protocol: "HTTP",
-        defaultActions: [
-          {
-            type: "fixed-response",
-            fixedResponse: { statusCode: "404", contentType: "text/plain" },
-          },
-        ],
+        ...(https
+          ? {
+              port: HTTPS_PORT,
+              protocol: "HTTPS",
+              sslPolicy: TLS_POLICY,
+              certificateArn: args.certificateArn,
+            }
+          : { port: args.listenerPort, protocol: "HTTP" }),
+        defaultActions: [NOT_FOUND_ACTION],
       },
       { parent: this },
     );
@@ -105,10 +144,7 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
                 arn: this.targetGroups[color].arn,
                 weight: args.weights[color],
               })),
-              stickiness:
-                args.stickinessSeconds > 0
-                  ? { enabled: true, duration: args.stickinessSeconds }
-                  : { enabled: false, duration: 1 },
+              stickiness: stickiness(args.stickinessSeconds),
             },
           },
         ],
@@ -116,8 +152,25 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.url = pulumi.interpolate`http://${this.loadBalancer.dnsName}${
-      args.listenerPort === 80 ? "" : `:${args.listenerPort}`
+    if (https) {
+      this.redirectListener = new aws.lb.Listener(
+        name,
+        {
+          loadBalancerArn: this.loadBalancer.arn,
+          port: args.listenerPort,
+          protocol: "HTTP",
+          defaultActions: [REDIRECT_TO_HTTPS_ACTION],
+        },
+        // Clients are sent to HTTPS only once it forwards (when HTTPS is turned on in place).
+        { parent: this, dependsOn: [this.rule] },
+      );
+    }
+
+    const port = https ? HTTPS_PORT : args.listenerPort;
+    const scheme = https ? "https" : "http";
+    const defaultPort = https ? HTTPS_PORT : 80;
+    this.url = pulumi.interpolate`${scheme}://${this.loadBalancer.dnsName}${
+      port === defaultPort ? "" : `:${port}`
     }`;
     this.appliedWeights = pulumi
       .all([this.rule.actions, this.targetGroups.blue.arn, this.targetGroups.green.arn])
@@ -127,6 +180,11 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
 
     this.registerOutputs({ url: this.url, appliedWeights: this.appliedWeights });
   }
+}
+
+/** Stickiness of the forward action; disabled still needs a duration the API accepts (1 s-7 days). */
+function stickiness(seconds: number): aws.types.input.lb.ListenerRuleActionForwardStickiness {
+  return seconds > 0 ? { enabled: true, duration: seconds } : { enabled: false, duration: 1 };
 }
 
 /** Maps the forward action's target group weights back to colours. */

@@ -6,12 +6,30 @@ import { NetworkSettings } from "../config";
 export interface CanaryNetworkArgs {
   network: NetworkSettings;
   listenerPort: number;
+  /** With HTTPS: the HTTPS listener's port, opened beside `listenerPort` (which redirects). */
+  httpsPort?: number;
   containerPort: number;
+}
+
+/** Everything out: tasks pull their image and write logs over the internet or VPC endpoints. */
+const ALL_EGRESS = [
+  { protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] },
+] satisfies aws.types.input.ec2.SecurityGroupEgress[];
+
+/** A TCP port open to every client, over IPv4 and IPv6. */
+function openToClients(port: number): aws.types.input.ec2.SecurityGroupIngress {
+  return {
+    protocol: "tcp",
+    fromPort: port,
+    toPort: port,
+    cidrBlocks: ["0.0.0.0/0"],
+    ipv6CidrBlocks: ["::/0"],
+  };
 }
 
 /**
  * The VPC (new, through awsx, or an existing one named in config) and the two
- * security groups: the load balancer open on its listener port, the tasks
+ * security groups: the load balancer open on its listener port(s), the tasks
  * reachable on the container port from the load balancer only.
  */
 export class CanaryNetwork extends pulumi.ComponentResource {
@@ -28,7 +46,9 @@ export class CanaryNetwork extends pulumi.ComponentResource {
     if (network.vpcId === undefined) {
       const vpc = new awsx.ec2.Vpc(
         `${name}-vpc`,
-        { natGateways: { strategy: awsx.ec2.NatGatewayStrategy.Single } },
+        {
+          natGateways: { strategy: awsx.ec2.NatGatewayStrategy.Single },
+        } satisfies awsx.ec2.VpcArgs,
         { parent: this },
       );
       this.vpcId = vpc.vpcId;
@@ -44,17 +64,12 @@ export class CanaryNetwork extends pulumi.ComponentResource {
       `${name}-alb`,
       {
         vpcId: this.vpcId,
+        // Kept as it was before HTTPS: a new description would replace the group.
         description: "ecs-canary load balancer: HTTP listener open to clients",
-        ingress: [
-          {
-            protocol: "tcp",
-            fromPort: args.listenerPort,
-            toPort: args.listenerPort,
-            cidrBlocks: ["0.0.0.0/0"],
-            ipv6CidrBlocks: ["::/0"],
-          },
-        ],
-        egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+        ingress: [args.listenerPort, args.httpsPort]
+          .filter((port): port is number => port !== undefined)
+          .map(openToClients),
+        egress: ALL_EGRESS,
       },
       { parent: this },
     );
@@ -72,8 +87,7 @@ export class CanaryNetwork extends pulumi.ComponentResource {
             securityGroups: [this.albSecurityGroup.id],
           },
         ],
-        // Tasks pull their image and write logs over the internet or VPC endpoints.
-        egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+        egress: ALL_EGRESS,
       },
       { parent: this },
     );

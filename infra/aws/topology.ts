@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, Settings } from "../config";
+import { Color, ConfigError, Settings } from "../config";
 import { ColorOutputs, StackOutputs } from "../outputs";
 import { scalesFor, weightsFor } from "../weights";
 import { ExternalService } from "./externalService";
-import { WeightedLoadBalancer } from "./loadBalancer";
+import { HTTPS_PORT, WeightedLoadBalancer } from "./loadBalancer";
 import { CanaryNetwork } from "./network";
 
 export interface AwsCanaryTopologyArgs {
@@ -19,14 +19,17 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
   readonly outputs: pulumi.Output<StackOutputs>;
 
   constructor(name: string, args: AwsCanaryTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
+    validateAwsSettings(args.settings);
     super("ecs-canary:aws:CanaryTopology", name, {}, opts);
     const { settings } = args;
+    const https = settings.certificateArn !== undefined;
 
     this.network = new CanaryNetwork(
       name,
       {
         network: settings.network,
         listenerPort: settings.listenerPort,
+        httpsPort: https ? HTTPS_PORT : undefined,
         containerPort: settings.containerPort,
       },
       { parent: this },
@@ -42,6 +45,8 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
         containerPort: settings.containerPort,
         weights: weightsFor(settings.stableColor, settings.canaryWeight),
         stickinessSeconds: settings.stickinessSeconds,
+        deregistrationDelaySeconds: settings.deregistrationDelaySeconds,
+        certificateArn: settings.certificateArn,
       },
       { parent: this },
     );
@@ -108,5 +113,19 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
     });
 
     this.registerOutputs({ outputs: this.outputs });
+  }
+}
+
+/**
+ * What only the AWS topology cannot do, refused before any resource is registered: with a
+ * certificate the HTTPS listener takes 443, so the plain listener cannot be there too.
+ */
+export function validateAwsSettings(settings: Settings): void {
+  if (settings.certificateArn !== undefined && settings.listenerPort === HTTPS_PORT) {
+    throw new ConfigError(
+      "listenerPort",
+      String(settings.listenerPort),
+      `must not be ${HTTPS_PORT} when certificateArn is set (the HTTPS listener takes ${HTTPS_PORT}; listenerPort redirects to it)`,
+    );
   }
 }

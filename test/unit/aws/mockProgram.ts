@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 import { StackOutputs } from "../../../infra/outputs";
 import { canaryProgram } from "../../../infra/program";
+import { checkResourceInputs, formatViolation, SchemaViolation } from "./schemaCheck";
 
 /** A resource as the program registered it with the (mocked) engine. */
 export interface Registered {
@@ -9,6 +10,8 @@ export interface Registered {
   name: string;
   inputs: Record<string, unknown>;
   state: Record<string, unknown>;
+  /** URNs of the resources it depends on (dependsOn and the outputs its inputs use). */
+  dependencies: string[];
 }
 
 export const REGION = "eu-west-1";
@@ -58,6 +61,17 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
   }
 }
 
+/** Inputs that the installed @pulumi/aws and @pulumi/awsx typings do not allow. */
+const violations: SchemaViolation[] = [];
+/** Dependencies of the registration in flight, by `type::name`: the mocks' arguments omit them. */
+const pendingDependencies = new Map<string, string[]>();
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+}
+
 let mocksSet = false;
 function ensureMocks() {
   if (mocksSet) return;
@@ -65,8 +79,18 @@ function ensureMocks() {
   void pulumi.runtime.setMocks(
     {
       newResource(args) {
+        violations.push(...checkResourceInputs(args.type, args.name, args.inputs));
         const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+        const key = `${args.type}::${args.name}`;
+        const dependencies = pendingDependencies.get(key) ?? [];
+        pendingDependencies.delete(key);
+        registered.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          state,
+          dependencies,
+        });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -78,6 +102,16 @@ function ensureMocks() {
     "test",
     false,
   );
+  // setMocks installs its monitor synchronously; wrap it to read each request's dependencies.
+  const monitor = runtimeSettings.getMonitor() as unknown as {
+    registerResource(request: RegisterRequest, callback: unknown): void;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    const key = `${request.getType()}::${request.getName()}`;
+    pendingDependencies.set(key, request.getDependenciesList());
+    register(request, callback);
+  };
 }
 
 function resolved<T>(output: pulumi.Output<T>): Promise<T> {
@@ -94,16 +128,40 @@ export interface ProgramRun {
   one(type: string, name?: string): Registered;
 }
 
-/** Runs the program under mocks with the given stack settings (keys without the project prefix). */
-export async function runProgram(config: Record<string, string>): Promise<ProgramRun> {
-  ensureMocks();
-  registered.length = 0;
+function setConfig(config: Record<string, string>) {
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([k, v]) => [`ecs-canary:${k}`, v])),
   );
-  const outputs = await resolved(canaryProgram());
+}
+
+/** Fails with every registered input that the installed packages' typings do not allow. */
+function assertSchema() {
+  if (violations.length === 0) return;
+  const lines = violations.map(formatViolation);
+  violations.length = 0;
+  throw new Error(`inputs the provider would refuse:\n  ${lines.join("\n  ")}`);
+}
+
+/**
+ * Runs `body` under the mocks, waits for its registrations and returns them; fails when an
+ * input breaks the installed typings (see schemaCheck).
+ */
+export async function runUnderMocks<T>(
+  body: () => T | Promise<T>,
+): Promise<{ result: T; resources: Registered[] }> {
+  ensureMocks();
+  registered.length = 0;
+  violations.length = 0;
+  const result = await body();
   await settings.waitForRPCs();
-  const resources = [...registered];
+  assertSchema();
+  return { result, resources: [...registered] };
+}
+
+/** Runs the program under mocks with the given stack settings (keys without the project prefix). */
+export async function runProgram(config: Record<string, string>): Promise<ProgramRun> {
+  setConfig(config);
+  const { result: outputs, resources } = await runUnderMocks(() => resolved(canaryProgram()));
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   return {
     outputs,
@@ -123,16 +181,15 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
 export async function runProgramExpectingError(
   config: Record<string, string>,
 ): Promise<{ error: Error; resources: Registered[] }> {
-  ensureMocks();
-  registered.length = 0;
-  pulumi.runtime.setAllConfig(
-    Object.fromEntries(Object.entries(config).map(([k, v]) => [`ecs-canary:${k}`, v])),
-  );
-  try {
-    canaryProgram();
-  } catch (error) {
-    await settings.waitForRPCs();
-    return { error: error as Error, resources: [...registered] };
-  }
-  throw new Error(`the program accepted ${JSON.stringify(config)}`);
+  setConfig(config);
+  let error: Error | undefined;
+  const { resources } = await runUnderMocks(() => {
+    try {
+      canaryProgram();
+    } catch (thrown) {
+      error = thrown as Error;
+    }
+  });
+  if (error === undefined) throw new Error(`the program accepted ${JSON.stringify(config)}`);
+  return { error, resources };
 }

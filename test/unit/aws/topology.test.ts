@@ -7,6 +7,8 @@ const RULE = "aws:lb/listenerRule:ListenerRule";
 const TASK_SET = "aws:ecs/taskSet:TaskSet";
 const TASK_DEF = "aws:ecs/taskDefinition:TaskDefinition";
 const SG = "aws:ec2/securityGroup:SecurityGroup";
+const LISTENER = "aws:lb/listener:Listener";
+const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/8a4b6a3e-2f1c-4d5e-9b7a-0c1d2e3f4a5b";
 
 const base = { blueVersion: "1.0.0", greenVersion: "1.0.1" };
 
@@ -16,6 +18,11 @@ function targetGroupOf(run: ProgramRun, color: Color): Registered {
     .filter((r) => (r.inputs.tags as Record<string, string>)["ecs-canary:color"] === color);
   expect(found, `target group of ${color}`).to.have.length(1);
   return found[0];
+}
+
+/** Whether `r` depends on the resource of that type and name (URN `...$type::name`). */
+function dependsOn(r: Registered, type: string, name: string): boolean {
+  return r.dependencies.some((urn) => urn.endsWith(`${type}::${name}`));
 }
 
 function forwardedWeights(run: ProgramRun): { arn: string; weight: number }[] {
@@ -129,6 +136,8 @@ describe("AWS topology (Pulumi mocks)", function () {
       unit: "PERCENT",
       value: 0,
     });
+    expect(run.outputs.green.scale).to.equal(100);
+    expect(run.outputs.blue.scale).to.equal(0);
   });
 
   it("uses a per-colour image when one is set", async () => {
@@ -159,7 +168,7 @@ describe("AWS topology (Pulumi mocks)", function () {
         path: "/",
         port: "4000",
         protocol: "HTTP",
-        intervalSeconds: 30,
+        interval: 30,
         timeout: 10,
         healthyThreshold: 5,
         unhealthyThreshold: 5,
@@ -282,6 +291,117 @@ describe("AWS topology (Pulumi mocks)", function () {
       );
     }
     expect(run.outputs.clusterName).to.equal("mattctest");
+    expect(run.outputs).to.include({ vpcId: "vpc-04fb5b2e72c17ca68", vpcCreated: false });
+  });
+
+  it("exports the container port and the VPC it created, which the driver guards against changing", async () => {
+    const run = await runProgram({ ...base, containerPort: "8080" });
+    expect(run.outputs).to.include({ containerPort: 8080, vpcId: "vpc-new", vpcCreated: true });
+    for (const color of ["blue", "green"] as const) {
+      expect(targetGroupOf(run, color).inputs.port).to.equal(8080);
+    }
+  });
+
+  it("drains deregistering targets for deregistrationDelaySeconds, 30 s unless set (AWS's default is 300)", async () => {
+    const delays = async (config: Record<string, string>) => {
+      const run = await runProgram({ ...base, ...config });
+      return (["blue", "green"] as const).map(
+        (c) => targetGroupOf(run, c).inputs.deregistrationDelay,
+      );
+    };
+    expect(await delays({})).to.deep.equal([30, 30]);
+    expect(await delays({ deregistrationDelaySeconds: "120" })).to.deep.equal([120, 120]);
+    expect(await delays({ deregistrationDelaySeconds: "0" })).to.deep.equal([0, 0]);
+  });
+
+  it("starts no task before the execution role's policy is attached (task definitions depend on it)", async () => {
+    const run = await runProgram(base);
+    const attachment = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment");
+    expect(attachment.inputs).to.deep.equal({
+      role: run.one("aws:iam/role:Role").state.name,
+      policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    });
+    for (const taskDef of run.ofType(TASK_DEF)) {
+      expect(dependsOn(taskDef, attachment.type, attachment.name), taskDef.name).to.equal(true);
+    }
+  });
+
+  it("without certificateArn: one HTTP listener on listenerPort carrying the rule, no TLS", async () => {
+    const run = await runProgram(base);
+    const listener = run.one(LISTENER);
+    expect(listener.inputs).to.deep.equal({
+      loadBalancerArn: run.one("aws:lb/loadBalancer:LoadBalancer").state.arn,
+      port: 80,
+      protocol: "HTTP",
+      defaultActions: [
+        { type: "fixed-response", fixedResponse: { statusCode: "404", contentType: "text/plain" } },
+      ],
+    });
+    expect(run.one(RULE).inputs.listenerArn).to.equal(listener.state.arn);
+    expect(run.one(SG, "canary-alb").inputs.ingress).to.have.length(1);
+    expect(run.outputs.url).to.match(/^http:\/\//);
+  });
+
+  it("with certificateArn: the rule on an HTTPS listener on 443 with a current TLS policy, listenerPort redirecting to it", async () => {
+    const run = await runProgram({ ...base, canaryWeight: "20", certificateArn: CERT });
+    const lb = run.one("aws:lb/loadBalancer:LoadBalancer");
+    const https = run.one(LISTENER, "canary-https");
+    const redirect = run.one(LISTENER, "canary");
+    expect(run.ofType(LISTENER)).to.have.length(2);
+    expect(https.inputs).to.deep.equal({
+      loadBalancerArn: lb.state.arn,
+      port: 443,
+      protocol: "HTTPS",
+      sslPolicy: "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+      certificateArn: CERT,
+      defaultActions: [
+        { type: "fixed-response", fixedResponse: { statusCode: "404", contentType: "text/plain" } },
+      ],
+    });
+    expect(redirect.inputs).to.deep.equal({
+      loadBalancerArn: lb.state.arn,
+      port: 80,
+      protocol: "HTTP",
+      defaultActions: [
+        { type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } },
+      ],
+    });
+    const rule = run.one(RULE);
+    expect(rule.inputs.listenerArn).to.equal(https.state.arn);
+    expect(rule.inputs.priority).to.equal(10);
+    const weights = forwardedWeights(run);
+    expect(weights.find((g) => g.arn === targetGroupOf(run, "blue").state.arn)?.weight).to.equal(
+      80,
+    );
+    expect(weights.find((g) => g.arn === targetGroupOf(run, "green").state.arn)?.weight).to.equal(
+      20,
+    );
+    expect(dependsOn(redirect, RULE, rule.name), "redirect only once HTTPS forwards").to.equal(
+      true,
+    );
+    for (const taskSet of run.ofType(TASK_SET)) {
+      expect(dependsOn(taskSet, RULE, rule.name), "task sets after the rule").to.equal(true);
+    }
+    expect(run.one(SG, "canary-alb").inputs.ingress).to.deep.equal(
+      [80, 443].map((port) => ({
+        protocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrBlocks: ["0.0.0.0/0"],
+        ipv6CidrBlocks: ["::/0"],
+      })),
+    );
+    expect(run.outputs.url).to.equal(`https://${lb.state.dnsName}`);
+    expect(run.outputs.listenerRuleArn).to.equal(rule.state.arn);
+    expect(run.outputs.weights).to.deep.equal({ blue: 80, green: 20 });
+  });
+
+  it("with certificateArn and another listenerPort: that port redirects, the URL stays on 443", async () => {
+    const run = await runProgram({ ...base, listenerPort: "8080", certificateArn: CERT });
+    expect(run.one(LISTENER, "canary").inputs).to.include({ port: 8080, protocol: "HTTP" });
+    expect(run.one(LISTENER, "canary-https").inputs).to.include({ port: 443 });
+    const lb = run.one("aws:lb/loadBalancer:LoadBalancer");
+    expect(run.outputs.url).to.equal(`https://${lb.state.dnsName}`);
   });
 
   it("exports where CloudWatch metrics for each colour live", async () => {
@@ -305,5 +425,7 @@ describe("AWS topology (Pulumi mocks)", function () {
         green: targetGroupOf(run, "green").state.arnSuffix,
       },
     });
+    const settled = await runProgram({ ...base, metricsSettleSeconds: "120" });
+    expect(settled.outputs.metricsSource.settleSeconds).to.equal(120);
   });
 });

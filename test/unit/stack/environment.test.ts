@@ -1,0 +1,45 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { isLocalStack, pulumiEnvironment } from "../../../automation/stack/environment";
+
+describe("Pulumi CLI environment per stack", () => {
+  let root: string;
+
+  before(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "ecs-canary-env-"));
+    fs.writeFileSync(
+      path.join(root, "Pulumi.here.yaml"),
+      'config:\n  ecs-canary:platform: local\n  ecs-canary:canaryWeight: "0"\n',
+    );
+    fs.writeFileSync(
+      path.join(root, "Pulumi.prod.yaml"),
+      "config:\n  aws:region: us-east-1\n  ecs-canary:blueVersion: 1.0.0\n",
+    );
+  });
+
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("tells a local stack from an AWS one by its settings file", () => {
+    expect(isLocalStack("here", root)).to.equal(true);
+    expect(isLocalStack("prod", root)).to.equal(false);
+    expect(isLocalStack("missing", root)).to.equal(false);
+  });
+
+  it("lets an AWS stack acquire the provider plugins it needs (a fresh CI runner has none)", () => {
+    const env = pulumiEnvironment("prod", { PATH: "/usr/bin" }, root);
+    expect(env).to.not.have.property("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION");
+    // and keeps the user's backend and secrets
+    expect(env).to.not.have.any.keys("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE");
+    expect(env.PULUMI_SKIP_UPDATE_CHECK).to.equal("true");
+  });
+
+  it("keeps a local stack offline: no plugin downloads, the project's file backend", () => {
+    const env = pulumiEnvironment("here", { PATH: "/usr/bin" }, root);
+    expect(env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION).to.equal("true");
+    expect(env.PULUMI_BACKEND_URL).to.match(/^file:\/\//);
+    expect(env.PULUMI_CONFIG_PASSPHRASE).to.equal("");
+    expect(env.PATH.endsWith(`${path.delimiter}/usr/bin`)).to.equal(true);
+  });
+});
