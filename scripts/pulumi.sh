@@ -7,7 +7,21 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup-pulumi.sh" 2>/dev/null
 mkdir -p "$root/.pulumi-state/backend"
 export PATH="$root/.tools/pulumi/bin:$PATH"
-export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_SKIP_UPDATE_CHECK=true
+# Local stacks need no provider plugin and this machine may reach no download site, so plugin
+# downloads are off; a stack named with -s whose settings are not local's (an AWS stack) must
+# be able to fetch the aws and awsx plugins on a fresh machine, as the driver allows.
+stack=""
+for ((i = 1; i <= $#; i++)); do
+  case "${!i}" in
+    -s | --stack) j=$((i + 1)) && stack="${!j:-}" ;;
+    --stack=*) stack="${!i#--stack=}" ;;
+  esac
+done
+if [ -z "$stack" ] || [ ! -f "$root/Pulumi.$stack.yaml" ] ||
+  grep -qE '^\s*ecs-canary:platform:\s*["'"'"']?local["'"'"']?\s*$' "$root/Pulumi.$stack.yaml"; then
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+fi
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$root/.pulumi-state/backend}"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 cd "$root"
