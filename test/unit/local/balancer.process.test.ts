@@ -2,6 +2,7 @@ import { expect } from "chai";
 import type { MetricsView, RuleView } from "../../../infra/local/admin-api";
 import { isRunning } from "../../../infra/local/child-processes";
 import { requestJson } from "../../../infra/local/http-json";
+import { LocalBalancerMetricsSource } from "../../../automation/metrics/local";
 import { ProcessPool, putRule } from "./support/process-pool";
 import { sendRequests, sleep, startTraffic } from "./support/traffic-client";
 
@@ -207,6 +208,28 @@ describe("local load balancer (real processes)", function () {
       unhealthyHosts: 2,
       healthyHosts: 0,
     });
+  });
+
+  it("is read by the driver's metrics source as CloudWatch would report it: 502s at the load balancer, not the canary's 5xx", async () => {
+    // The previous test left tg/doomed (all targets dead) at 30 % beside tg/blue.
+    const source = new LocalBalancerMetricsSource(lb.adminUrl, {
+      blue: "tg/blue",
+      green: "tg/doomed",
+    });
+    const intervals = await source.intervals({
+      from: 0,
+      // Take the interval still running too: this test reads counts, not settled verdicts.
+      to: Date.now() + 120_000,
+      stableColor: "blue",
+      canaryColor: "green",
+    });
+    const sum = (f: (i: (typeof intervals)[number]) => number | undefined) =>
+      intervals.reduce((n, i) => n + (f(i) ?? 0), 0);
+    expect(sum((i) => i.canary.connectionErrors)).to.equal(300);
+    expect(sum((i) => i.canary.errors)).to.equal(0);
+    expect(sum((i) => i.canary.requests)).to.equal(300);
+    expect(sum((i) => i.balancerErrors)).to.be.at.least(300);
+    expect(intervals.at(-1)?.canary).to.deep.include({ unhealthyHosts: 2, healthyHosts: 0 });
   });
 
   it("counts requests, 5xx and latency per target group as a client saw them", async () => {
