@@ -1,24 +1,14 @@
 import { expect } from "chai";
-import { StackOutputs } from "../../../infra/outputs";
-import { DriverRun, DriverStack, SteadyClient, waitFor } from "./driverHarness";
-
-type Event = DriverRun["events"][number];
-
-const updates = (events: Event[]) =>
-  events.filter((e) => e.type === "update-started").map((e) => e.purpose as string);
-
-const outcome = (events: Event[]) =>
-  (
-    events.find((e) => e.type === "outcome") as
-      | { outcome: { kind: string; message: string } }
-      | undefined
-  )?.outcome;
-
-async function outputsOf(stack: DriverStack): Promise<StackOutputs> {
-  const run = await stack.run(["status"]);
-  expect(run.code, run.stderr).to.equal(0);
-  return (run.events[0] as unknown as { outputs: StackOutputs }).outputs;
-}
+import {
+  deployAtZero,
+  DriverStack,
+  ONE_TASK_EACH,
+  outcome,
+  statusOf,
+  SteadyClient,
+  updates,
+  waitFor,
+} from "./driverHarness";
 
 /**
  * Versions that crash, as an ALB and ECS would show them: the balancer answers 502 for the
@@ -29,17 +19,10 @@ describe("ecs-canary driver: crashing versions on the local stack (real engine, 
   this.timeout(15 * 60_000);
   let stack: DriverStack | undefined;
 
-  async function deployed(settings: Record<string, string>): Promise<DriverStack> {
-    stack = new DriverStack({
-      blueVersion: "1.0.0",
-      greenVersion: "1.0.0",
-      desiredCount: "1",
-      metricsIntervalSeconds: "5",
-      ...settings,
-    });
-    const first = await stack.run(["set-weight", "0"]);
-    expect(first.code, first.stderr).to.equal(0);
-    return stack;
+  /** A new local stack, deployed at weight 0 with blue and green on 1.0.0. */
+  async function deployed(settings: Record<string, string> = {}): Promise<DriverStack> {
+    stack = new DriverStack({ ...ONE_TASK_EACH, ...settings });
+    return deployAtZero(stack);
   }
 
   afterEach(async () => {
@@ -51,7 +34,7 @@ describe("ecs-canary driver: crashing versions on the local stack (real engine, 
     // Green's processes exit 3 s after they start; a settle delay of one interval, so that the
     // gate judges settled intervals only.
     const s = await deployed({ greenCrashAfterMs: "3000", metricsSettleSeconds: "5" });
-    const client = new SteadyClient((await outputsOf(s)).url);
+    const client = new SteadyClient((await statusOf(s)).outputs.url);
     const run = await s.run([
       "rollout",
       "--version",
@@ -86,7 +69,7 @@ describe("ecs-canary driver: crashing versions on the local stack (real engine, 
     expect(updates(run.events)).to.have.length(3);
     expect(updates(run.events)[2]).to.match(/^roll back: all traffic to blue \(1\.0\.0\)/);
 
-    const outputs = await outputsOf(s);
+    const outputs = (await statusOf(s)).outputs;
     expect(outputs.weights).to.deep.equal({ blue: 100, green: 0 });
     expect(outputs.green.scale, "the failed version is scaled down").to.equal(0);
     // The stable never failed; the canary's share got the balancer's 502s.
@@ -120,7 +103,7 @@ describe("ecs-canary driver: crashing versions on the local stack (real engine, 
     expect(run.code, run.stderr).to.equal(1);
     expect(outcome(run.events)?.kind).to.equal("rolled-back");
     expect(outcome(run.events)?.message).to.match(/deploy 1\.0\.5/);
-    const outputs = await outputsOf(s);
+    const outputs = (await statusOf(s)).outputs;
     expect(outputs.weights).to.deep.equal({ blue: 100, green: 0 });
     expect(outputs.green.scale).to.equal(0);
     // Nothing is stuck: an abort afterwards succeeds too.

@@ -2,11 +2,54 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { expect } from "chai";
+import { StackOutputs } from "../../../infra/outputs";
 import { CliRun, startCli } from "../../../automation/cli/spawnCli";
 import { PROJECT_ROOT, PULUMI_TOOLS } from "../../../automation/stack/environment";
 
 /** A finished driver run: exit code, the JSON events it printed, and its stderr. */
 export type DriverRun = CliRun;
+
+type Event = DriverRun["events"][number];
+
+/** The purposes of the updates a run made, e.g. "step 2/3: 40% to 1.0.2". */
+export const updates = (events: Event[]) =>
+  events.filter((e) => e.type === "update-started").map((e) => e.purpose as string);
+
+export const outcome = (events: Event[]) =>
+  (
+    events.find((e) => e.type === "outcome") as
+      | { outcome: { kind: string; message: string } }
+      | undefined
+  )?.outcome;
+
+export interface Status {
+  outputs: StackOutputs;
+  release: {
+    status: string;
+    version: string;
+    stepIndex: number;
+    phase: string;
+    outcome?: string;
+  } | null;
+}
+
+/** What `ecs-canary status` reports: the stack's outputs and its release. */
+export async function statusOf(stack: DriverStack): Promise<Status> {
+  const run = await stack.run(["status"]);
+  expect(run.code, run.stderr).to.equal(0);
+  return run.events[0] as unknown as Status;
+}
+
+/** Settings of the tests' stacks: one task per colour, both on 1.0.0. */
+export const ONE_TASK_EACH = { blueVersion: "1.0.0", greenVersion: "1.0.0", desiredCount: "1" };
+
+/** Deploys a new stack at weight 0. */
+export async function deployAtZero(stack: DriverStack): Promise<DriverStack> {
+  const first = await stack.run(["set-weight", "0"]);
+  expect(first.code, first.stderr).to.equal(0);
+  return stack;
+}
 
 /**
  * A throw-away local stack driven by the real `ecs-canary` CLI as a child

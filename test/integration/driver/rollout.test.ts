@@ -1,36 +1,14 @@
 import { expect } from "chai";
-import { StackOutputs } from "../../../infra/outputs";
-import { DriverRun, DriverStack, SteadyClient, waitFor } from "./driverHarness";
-
-type Event = DriverRun["events"][number];
-
-/** The purposes of the updates a run made, e.g. "step 2/3: 40% to 1.0.2". */
-const updates = (events: Event[]) =>
-  events.filter((e) => e.type === "update-started").map((e) => e.purpose as string);
-
-const outcome = (events: Event[]) =>
-  (
-    events.find((e) => e.type === "outcome") as
-      | { outcome: { kind: string; message: string } }
-      | undefined
-  )?.outcome;
-
-interface Status {
-  outputs: StackOutputs;
-  release: {
-    status: string;
-    version: string;
-    stepIndex: number;
-    phase: string;
-    outcome?: string;
-  } | null;
-}
-
-async function statusOf(stack: DriverStack): Promise<Status> {
-  const run = await stack.run(["status"]);
-  expect(run.code, run.stderr).to.equal(0);
-  return run.events[0] as unknown as Status;
-}
+import {
+  deployAtZero,
+  DriverStack,
+  ONE_TASK_EACH,
+  outcome,
+  statusOf,
+  SteadyClient,
+  updates,
+  waitFor,
+} from "./driverHarness";
 
 describe("ecs-canary driver on the local stack (real engine, real processes)", function () {
   this.timeout(15 * 60_000);
@@ -38,15 +16,8 @@ describe("ecs-canary driver on the local stack (real engine, real processes)", f
 
   /** A new local stack, deployed at weight 0 with blue and green on 1.0.0. */
   async function deployed(settings: Record<string, string> = {}): Promise<DriverStack> {
-    stack = new DriverStack({
-      blueVersion: "1.0.0",
-      greenVersion: "1.0.0",
-      desiredCount: "1",
-      ...settings,
-    });
-    const first = await stack.run(["set-weight", "0"]);
-    expect(first.code, first.stderr).to.equal(0);
-    return stack;
+    stack = new DriverStack({ ...ONE_TASK_EACH, ...settings });
+    return deployAtZero(stack);
   }
 
   afterEach(async () => {
