@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "./config";
-import { StackOutputs } from "./outputs";
+import { ConfigError } from "./contract/settings";
+import { StackOutputs } from "./contract/outputs";
 import { canaryProgram } from "./program";
 
 function run() {

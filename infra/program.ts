@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseSettings, Settings } from "./config";
-import { StackOutputs } from "./outputs";
-import { LocalCanaryTopology } from "./local/topology";
+import { parseSettings, Settings } from "./contract/settings";
+import { StackOutputs } from "./contract/outputs";
+import { LocalCanaryTopology } from "./local/program/topology";
 
 /** Reads the stack's settings through Pulumi config; throws ConfigError before any resource. */
 export function readSettings(): Settings {

@@ -1,5 +1,5 @@
 import * as readline from "readline";
-import { Approver, GateContext } from "../gates/gate";
+import { Approver, GateContext } from "../release/ports";
 
 /** Asks at the terminal; without one (CI), nobody can be asked and the release pauses. */
 export class TerminalApprover implements Approver {

@@ -1,4 +1,4 @@
-import { GateResult } from "../gates/gate";
+import { GateResult } from "../release/ports";
 import { formatDuration } from "../release/duration";
 import { ReleaseEvent } from "../release/engine";
 import { currentWeight, ReleaseState } from "../release/state";

@@ -2,10 +2,10 @@
 import * as path from "path";
 import yargs, { Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { ConfigError, parseInteger } from "../../infra/config";
-import { StackOutputs } from "../../infra/outputs";
+import { ConfigError, parseInteger } from "../../infra/contract/settings";
+import { StackOutputs } from "../../infra/contract/outputs";
 import { BakeGate } from "../gates/bake";
-import { Gate } from "../gates/gate";
+import { Gate } from "../release/ports";
 import { MetricsGate } from "../gates/metrics";
 import { ProbeGate } from "../gates/probe";
 import { WebhookGate } from "../gates/webhook";

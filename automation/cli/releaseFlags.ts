@@ -1,4 +1,4 @@
-import { ConfigError, parseImage, parseVersion } from "../../infra/config";
+import { ConfigError, parseImage, parseVersion } from "../../infra/contract/settings";
 import { parseDuration } from "../release/duration";
 import { ReleaseRequest } from "../release/engine";
 import { UsageError } from "../release/errors";

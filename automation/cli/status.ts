@@ -1,4 +1,4 @@
-import { parseSettings } from "../../infra/config";
+import { parseSettings } from "../../infra/contract/settings";
 import { formatDuration } from "../release/duration";
 import { decodeState, RELEASE_KEY } from "../release/state";
 import { PulumiStack } from "../stack/pulumiStack";

@@ -3,7 +3,7 @@
  * metric gates (promoted), then a bad one (the error-rate knob) that the gates
  * catch and roll back. Drives the real CLI and shows its events live.
  */
-import { Color } from "../../infra/config";
+import { Color } from "../../infra/contract/settings";
 import { createReporter } from "../cli/reporter";
 import { startCli } from "../cli/spawnCli";
 import { formatDuration } from "../release/duration";

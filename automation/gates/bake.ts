@@ -1,5 +1,5 @@
 import { formatDuration } from "../release/duration";
-import { Gate, GateContext, GateResult } from "./gate";
+import { Gate, GateContext, GateResult } from "../release/ports";
 
 /** Holds a step for its bake time. */
 export class BakeGate implements Gate {

@@ -1,7 +1,7 @@
 import { Interval, judge, judgeSignals, judgeThresholds, SignalsResult, Verdict } from "../judge";
 import { MetricsSource } from "../metrics/source";
 import { MetricsGateSettings } from "../release/state";
-import { Gate, GateContext, GateResult } from "./gate";
+import { Gate, GateContext, GateResult } from "../release/ports";
 
 /** Labels each interval with the step it started in; drops those before the first step. */
 export function labelSteps(

@@ -1,4 +1,4 @@
-import { Gate, GateContext, GateResult } from "./gate";
+import { Gate, GateContext, GateResult } from "../release/ports";
 
 export interface ProbeSettings {
   requests: number;

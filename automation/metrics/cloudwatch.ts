@@ -10,8 +10,8 @@ import {
   MetricDataQuery,
   MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
-import { Color, COLORS } from "../../infra/config";
-import { MetricsSource as MetricsSourceOutput } from "../../infra/outputs";
+import { Color, COLORS } from "../../infra/contract/settings";
+import { MetricsSource as MetricsSourceOutput } from "../../infra/contract/outputs";
 import { GroupSample, Interval } from "../judge/types";
 import { MetricsSource, MetricsWindow } from "./source";
 

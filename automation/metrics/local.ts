@@ -2,7 +2,7 @@
  * Metrics source over the local balancer's admin API (`GET /metrics`). The mapping from its JSON
  * to intervals is pure (`intervalsFromBalancer`); the source only fetches it.
  */
-import { Color } from "../../infra/config";
+import { Color } from "../../infra/contract/settings";
 import { GroupSample, Interval } from "../judge/types";
 import { MetricsSource, MetricsWindow } from "./source";
 

@@ -1,5 +1,5 @@
-import { Color } from "../../infra/config";
-import { MetricsSource as MetricsSourceOutput } from "../../infra/outputs";
+import { Color } from "../../infra/contract/settings";
+import { MetricsSource as MetricsSourceOutput } from "../../infra/contract/outputs";
 import { Interval } from "../judge/types";
 
 export interface MetricsWindow {

@@ -6,11 +6,11 @@ import {
   parseSettings,
   parseVersion,
   Settings,
-} from "../../infra/config";
-import { StackOutputs } from "../../infra/outputs";
-import { unsafeChange } from "../../infra/transition";
-import { scalesFor, weightsFor } from "../../infra/weights";
-import { Approver, Gate, GateContext, GateResult } from "../gates/gate";
+} from "../../infra/contract/settings";
+import { StackOutputs } from "../../infra/contract/outputs";
+import { unsafeChange } from "../../infra/contract/transition";
+import { scalesFor, weightsFor } from "../../infra/contract/weights";
+import { Approver, Gate, GateContext, GateResult } from "./ports";
 import { StackPort } from "../stack/port";
 import { formatDuration } from "./duration";
 import { ReleaseInProgressError, UsageError } from "./errors";

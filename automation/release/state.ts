@@ -1,4 +1,4 @@
-import { Color } from "../../infra/config";
+import { Color } from "../../infra/contract/settings";
 import { Step } from "./plan";
 
 export interface MetricsGateSettings {

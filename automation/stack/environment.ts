@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { findProjectRoot, isFile } from "../../infra/local/state-dir";
+import { findProjectRoot, isFile } from "../../infra/contract/projectPaths";
 
 /** The project's root: the nearest folder above this module that holds Pulumi.yaml. */
 export const PROJECT_ROOT = findProjectRoot(__dirname, isFile);

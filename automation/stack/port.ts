@@ -1,4 +1,4 @@
-import { StackOutputs } from "../../infra/outputs";
+import { StackOutputs } from "../../infra/contract/outputs";
 
 /** What the driver needs of a stack: its settings, an update, and its outputs. */
 export interface StackPort {

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { StackOutputs } from "../../infra/outputs";
+import { StackOutputs } from "../../infra/contract/outputs";
 import { StackPort } from "./port";
 import { isAlive, StackLockHolder, stackLockHolder } from "./processes";
 import {

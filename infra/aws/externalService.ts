@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, ColorSettings } from "../config";
+import { Color, ColorSettings } from "../contract/settings";
 
 export const CONTAINER_NAME = "mycontainer";
 

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, COLORS } from "../config";
-import { ColorWeights } from "../weights";
+import { Color, COLORS } from "../contract/settings";
+import { ColorWeights } from "../contract/weights";
 
 export interface WeightedLoadBalancerArgs {
   vpcId: pulumi.Input<string>;

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { NetworkSettings } from "../config";
+import { NetworkSettings } from "../contract/settings";
 
 export interface CanaryNetworkArgs {
   network: NetworkSettings;

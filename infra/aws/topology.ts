@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, ConfigError, Settings } from "../config";
-import { ColorOutputs, StackOutputs } from "../outputs";
-import { scalesFor, weightsFor } from "../weights";
+import { Color, ConfigError, Settings } from "../contract/settings";
+import { ColorOutputs, StackOutputs } from "../contract/outputs";
+import { scalesFor, weightsFor } from "../contract/weights";
 import { ExternalService } from "./externalService";
 import { HTTPS_PORT, WeightedLoadBalancer } from "./loadBalancer";
 import { CanaryNetwork } from "./network";

@@ -1,6 +1,6 @@
-import { COLORS, parseSettings } from "../../infra/config";
-import { StackOutputs } from "../../infra/outputs";
-import { scalesFor, weightsFor } from "../../infra/weights";
+import { COLORS, parseSettings } from "../../infra/contract/settings";
+import { StackOutputs } from "../../infra/contract/outputs";
+import { scalesFor, weightsFor } from "../../infra/contract/weights";
 import { StackPort } from "../../automation/stack/port";
 
 /** What one update applied, as the platform would see it. */

@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-cloudwatch";
 import { expect } from "chai";
 import * as net from "net";
-import { Color } from "../../../infra/config";
+import { Color } from "../../../infra/contract/settings";
 import { judge } from "../../../automation/judge";
 import { GroupSample, Interval } from "../../../automation/judge/types";
 import {

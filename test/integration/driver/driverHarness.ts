@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
-import { StackOutputs } from "../../../infra/outputs";
+import { StackOutputs } from "../../../infra/contract/outputs";
 import { CliRun, startCli } from "../../../automation/cli/spawnCli";
 import { PROJECT_ROOT, PULUMI_TOOLS } from "../../../automation/stack/environment";
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { IMAGE_ALLOWED, VERSION_ALLOWED } from "../../../infra/config";
+import { IMAGE_ALLOWED, VERSION_ALLOWED } from "../../../infra/contract/settings";
 import { runProgramExpectingError } from "./mockProgram";
 
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/8a4b6a3e-2f1c-4d5e-9b7a-0c1d2e3f4a5b";

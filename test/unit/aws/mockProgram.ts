@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
-import { StackOutputs } from "../../../infra/outputs";
+import { StackOutputs } from "../../../infra/contract/outputs";
 import { canaryProgram } from "../../../infra/program";
 import { checkResourceInputs, formatViolation, SchemaViolation } from "./schemaCheck";
 

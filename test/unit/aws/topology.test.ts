@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Color } from "../../../infra/config";
+import { Color } from "../../../infra/contract/settings";
 import { Registered, REGION, runProgram, ProgramRun } from "./mockProgram";
 
 const TG = "aws:lb/targetGroup:TargetGroup";

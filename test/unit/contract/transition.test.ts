@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { parseSettings } from "../../../infra/config";
-import { StackOutputs } from "../../../infra/outputs";
-import { unsafeChange } from "../../../infra/transition";
+import { parseSettings } from "../../../infra/contract/settings";
+import { StackOutputs } from "../../../infra/contract/outputs";
+import { unsafeChange } from "../../../infra/contract/transition";
 
 const settings = (values: Record<string, string>) => parseSettings((key) => values[key]);
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { StackOutputs } from "../../../infra/outputs";
+import { StackOutputs } from "../../../infra/contract/outputs";
 import { BakeGate } from "../../../automation/gates/bake";
-import { GateContext } from "../../../automation/gates/gate";
+import { GateContext } from "../../../automation/release/ports";
 import { Step } from "../../../automation/release/plan";
 import { ReleaseState } from "../../../automation/release/state";
 

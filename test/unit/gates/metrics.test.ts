@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { StackOutputs } from "../../../infra/outputs";
+import { StackOutputs } from "../../../infra/contract/outputs";
 import { gatesFor } from "../../../automation/cli/main";
-import { GateContext } from "../../../automation/gates/gate";
+import { GateContext } from "../../../automation/release/ports";
 import { labelSteps, MetricsGate } from "../../../automation/gates/metrics";
 import { CanaryJudgeResult, Interval, ThresholdDetails } from "../../../automation/judge";
 import { MetricsSource, MetricsWindow } from "../../../automation/metrics/source";

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { StackOutputs } from "../../../infra/outputs";
-import { GateContext } from "../../../automation/gates/gate";
+import { StackOutputs } from "../../../infra/contract/outputs";
+import { GateContext } from "../../../automation/release/ports";
 import { answersWith, ProbeGate, probeService } from "../../../automation/gates/probe";
 import { Step } from "../../../automation/release/plan";
 import { ReleaseState } from "../../../automation/release/state";

@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import type { MetricsView, RuleView } from "../../../infra/local/admin-api";
-import { isRunning } from "../../../infra/local/child-processes";
-import { requestJson } from "../../../infra/local/http-json";
+import type { MetricsView, RuleView } from "../../../infra/local/balancer/adminApi";
+import { isRunning } from "../../../infra/local/providers/childProcesses";
+import { requestJson } from "../../../infra/local/shared/httpJson";
 import { LocalBalancerMetricsSource } from "../../../automation/metrics/local";
-import { ProcessPool, putRule } from "./support/process-pool";
-import { sendRequests, sleep, startTraffic } from "./support/traffic-client";
+import { ProcessPool, putRule } from "./support/processPool";
+import { sendRequests, sleep, startTraffic } from "./support/trafficClient";
 
 async function config(adminUrl: string): Promise<RuleView> {
   const { status, body } = await requestJson("GET", `${adminUrl}/config`);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { percentile } from "../../../infra/local/percentiles";
+import { percentile } from "../../../infra/local/balancer/percentiles";
 
 describe("percentile (nearest rank)", () => {
   const oneToHundred = Array.from({ length: 100 }, (_, i) => 100 - i);

@@ -3,21 +3,24 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ResourceProvider } from "@pulumi/pulumi/dynamic";
 import { serializeFunction } from "@pulumi/pulumi/runtime";
-import type { MetricsView } from "../../../infra/local/admin-api";
-import { isRunning } from "../../../infra/local/child-processes";
-import { loadBalancerProvider, taskSetProvider } from "../../../infra/local/dynamic-resources";
-import { requestJson } from "../../../infra/local/http-json";
-import { provider as lbImpl } from "../../../infra/local/load-balancer-provider";
+import type { MetricsView } from "../../../infra/local/balancer/adminApi";
+import { isRunning } from "../../../infra/local/providers/childProcesses";
+import {
+  loadBalancerProvider,
+  taskSetProvider,
+} from "../../../infra/local/program/dynamicResources";
+import { requestJson } from "../../../infra/local/shared/httpJson";
+import { provider as lbImpl } from "../../../infra/local/providers/loadBalancerProvider";
 import {
   LoadBalancerInputs,
   LoadBalancerState,
   TaskSetInputs,
   TaskSetState,
-} from "../../../infra/local/resource-shapes";
-import { provider as taskSetImpl } from "../../../infra/local/task-set-provider";
-import { ProcessPool, putRule } from "./support/process-pool";
-import { processesMatching } from "./support/proc-scan";
-import { sendRequests } from "./support/traffic-client";
+} from "../../../infra/local/providers/resourceShapes";
+import { provider as taskSetImpl } from "../../../infra/local/providers/taskSetProvider";
+import { ProcessPool, putRule } from "./support/processPool";
+import { processesMatching } from "./support/procScan";
+import { sendRequests } from "./support/trafficClient";
 
 type Provider = Required<Pick<ResourceProvider, "create" | "diff" | "read" | "update" | "delete">>;
 

@@ -1,11 +1,14 @@
 import { expect } from "chai";
 import * as http from "http";
 import * as net from "net";
-import type { MetricsView } from "../../../infra/local/admin-api";
-import { RunningBalancer, startBalancer } from "../../../infra/local/balancer";
-import { requestJson } from "../../../infra/local/http-json";
-import { endToEndHeaders } from "../../../infra/local/proxy";
-import { RunningSampleService, startSampleService } from "../../../infra/local/sample-service";
+import type { MetricsView } from "../../../infra/local/balancer/adminApi";
+import { RunningBalancer, startBalancer } from "../../../infra/local/balancer/balancer";
+import { requestJson } from "../../../infra/local/shared/httpJson";
+import { endToEndHeaders } from "../../../infra/local/balancer/proxy";
+import {
+  RunningSampleService,
+  startSampleService,
+} from "../../../infra/local/sampleService/sampleService";
 
 function request(url: string, method: string): Promise<number> {
   return new Promise((resolve, reject) => {

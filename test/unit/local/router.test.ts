@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Router } from "../../../infra/local/router";
+import { Router } from "../../../infra/local/balancer/router";
 
 const B1 = "http://127.0.0.1:5001";
 const B2 = "http://127.0.0.1:5002";

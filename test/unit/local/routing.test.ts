@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import type { RuleView } from "../../../infra/local/admin-api";
-import { fromRuleView, sameRouting, toForwardRule } from "../../../infra/local/routing";
+import type { RuleView } from "../../../infra/local/balancer/adminApi";
+import { fromRuleView, sameRouting, toForwardRule } from "../../../infra/local/providers/routing";
 
 const groups = { blue: "targetgroup/blue/abc", green: "targetgroup/green/abc" };
 const routing = {

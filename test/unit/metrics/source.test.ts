@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { MetricsSource as MetricsSourceOutput } from "../../../infra/outputs";
+import { MetricsSource as MetricsSourceOutput } from "../../../infra/contract/outputs";
 import { DEFAULT_SETTLE_SECONDS, settleMsOf } from "../../../automation/metrics/source";
 
 const CLOUDWATCH: MetricsSourceOutput = {

@@ -6,7 +6,7 @@ import {
   GateContext,
   GateResult,
   GateVerdict,
-} from "../../../automation/gates/gate";
+} from "../../../automation/release/ports";
 import {
   EngineDeps,
   InfrastructureError,
