@@ -11,9 +11,7 @@ import { ProbeGate } from "../gates/probe";
 import { WebhookGate } from "../gates/webhook";
 import { JudgeInputError } from "../judge/types";
 import { TrafficGenerator } from "../load/generator";
-import { CloudWatchMetricsSource } from "../metrics/cloudwatch";
-import { LocalBalancerMetricsSource } from "../metrics/local";
-import { MetricsSource, settleMsOf } from "../metrics/source";
+import { metricsReaderFor } from "../metrics/registry";
 import { Clock, InfrastructureError, Outcome, ReleaseEngine } from "../release/engine";
 import { ReleaseInProgressError, UsageError } from "../release/errors";
 import { GateSettings } from "../release/state";
@@ -34,36 +32,12 @@ const realClock: Clock = {
   sleep: (ms, signal) => sleep(ms, signal),
 };
 
-/** Length of one metrics interval; stacks deployed before it was an output have minutes. */
-function intervalMsOf(outputs: StackOutputs): number {
-  return (outputs.metricsSource.intervalSeconds ?? 60) * 1000;
-}
-
-function metricsSourceFor(outputs: StackOutputs): MetricsSource {
-  const source = outputs.metricsSource;
-  if (source.kind === "local") {
-    return new LocalBalancerMetricsSource(
-      source.adminUrl,
-      source.targetGroupArnSuffixes,
-      intervalMsOf(outputs),
-    );
-  }
-  return new CloudWatchMetricsSource(source);
-}
-
 /** The automated gates of a release, in the order of `gateNames`. */
 export function gatesFor(settings: GateSettings, outputs: StackOutputs): Gate[] {
   const gates: Gate[] = [new BakeGate()];
   if (settings.metrics) {
     // Judge settled intervals only; stacks deployed before settleSeconds get its default.
-    gates.push(
-      new MetricsGate(
-        metricsSourceFor(outputs),
-        settings.metrics,
-        intervalMsOf(outputs),
-        settleMsOf(outputs.metricsSource),
-      ),
-    );
+    gates.push(new MetricsGate(metricsReaderFor(outputs.metricsSource), settings.metrics));
   }
   if (settings.probe) gates.push(new ProbeGate(settings.probe));
   if (settings.webhook) gates.push(new WebhookGate(settings.webhook));

@@ -1,5 +1,6 @@
-import { Interval, judge, judgeSignals, judgeThresholds, SignalsResult, Verdict } from "../judge";
-import { MetricsSource } from "../metrics/source";
+import { judge, judgeSignals, judgeThresholds, SignalsResult, Verdict } from "../judge";
+import { Interval } from "../metrics/interval";
+import { MetricsReader } from "../metrics/reader";
 import { MetricsGateSettings } from "../release/state";
 import { Gate, GateContext, GateResult } from "../release/ports";
 
@@ -39,26 +40,31 @@ function combine(a: Verdict, b: Verdict): Verdict {
  * load balancer's own signals (its 5xx, connection errors, canary host health) can hold or fail
  * the step.
  *
- * Only settled intervals are read: those that ended at least `settleMs` before now, so a minute
- * whose datapoints have not all arrived is never read as zero or partial. A step's first
- * interval is therefore judged `settleMs + intervalMs` after the step began at the latest
- * (`dataDelayMs`), and its bake time is counted on settled intervals.
+ * Only settled intervals are read: those that ended at least the reader's `settleMs` before now,
+ * so an interval whose datapoints have not all arrived is never read as zero or partial. A
+ * step's first interval is therefore judged `settleMs + intervalMs` after the step began at the
+ * latest (`dataDelayMs`), and its bake time is counted on settled intervals. Both lengths are the
+ * reader's, from the stack's metrics output.
  */
 export class MetricsGate implements Gate {
   readonly name = "metrics";
   /** How long after a step starts its first settled interval can be read, at most. */
   readonly dataDelayMs: number;
+  private readonly intervalMs: number;
+  private readonly settleMs: number;
 
   constructor(
-    private readonly source: MetricsSource,
+    private readonly reader: MetricsReader,
     private readonly settings: MetricsGateSettings,
-    private readonly intervalMs: number,
-    private readonly settleMs = 0,
   ) {
-    if (!Number.isFinite(settleMs) || settleMs < 0) {
-      throw new Error(`metrics gate settle delay must be a number of ms >= 0, got ${settleMs}`);
+    this.intervalMs = reader.intervalMs;
+    this.settleMs = reader.settleMs;
+    if (!Number.isFinite(this.settleMs) || this.settleMs < 0) {
+      throw new Error(
+        `metrics gate settle delay must be a number of ms >= 0, got ${this.settleMs}`,
+      );
     }
-    this.dataDelayMs = settleMs + intervalMs;
+    this.dataDelayMs = this.settleMs + this.intervalMs;
   }
 
   async check({ release, step, stepIndex, now }: GateContext): Promise<GateResult> {
@@ -68,7 +74,7 @@ export class MetricsGate implements Gate {
     const first = Math.floor(stepStarts[0] / I) * I;
     const from = Math.floor(Math.min(release.startedAt, first - BASELINE_INTERVALS * I) / I) * I;
     const raw = (
-      await this.source.intervals({
+      await this.reader.intervals({
         from,
         to,
         stableColor: release.stableColor,

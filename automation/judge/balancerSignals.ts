@@ -46,15 +46,8 @@
  * from every interval (old data) switch their rule off: the gate then behaves as before.
  */
 import { spentAlpha } from "./latency";
-import {
-  checkOption,
-  formatNumber,
-  GroupSample,
-  Interval,
-  JudgeInputError,
-  JudgeResult,
-  Verdict,
-} from "./types";
+import { GroupSample, Interval } from "../metrics/interval";
+import { checkOption, formatNumber, JudgeInputError, JudgeResult, Verdict } from "./types";
 
 export interface SignalOptions {
   /** The largest share of the canary's requests its excess load-balancer 5xx may be. */

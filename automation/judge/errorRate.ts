@@ -36,6 +36,7 @@
  *   the allowed ratio" over the mixture of regressions, at worst evenly).
  * - inconclusive: otherwise.
  */
+import { Interval } from "../metrics/interval";
 import {
   advanceClock,
   checkInterval,
@@ -43,7 +44,6 @@ import {
   Counts,
   formatNumber,
   formatRate,
-  Interval,
   JudgeInputError,
   JudgeResult,
   rate,

@@ -20,7 +20,8 @@ import {
   latencyVerdict,
   updateLatency,
 } from "./latency";
-import { checkInterval, Interval, JudgeInputError, JudgeResult, Verdict } from "./types";
+import { Interval } from "../metrics/interval";
+import { checkInterval, JudgeInputError, JudgeResult, Verdict } from "./types";
 
 export interface JudgeOptions {
   /** Error-rate test options (defaults in DEFAULT_ERROR_RATE_OPTIONS), or false to skip it. */

@@ -23,12 +23,12 @@
  *   latest look has p <= alpha (suspicious, not proven).
  * - pass: enough pairs, baked, and the latest look has p > alpha.
  */
+import { Interval } from "../metrics/interval";
 import {
   advanceClock,
   checkInterval,
   checkOption,
   formatNumber,
-  Interval,
   JudgeResult,
   StepClock,
   Verdict,

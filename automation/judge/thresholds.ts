@@ -15,12 +15,12 @@
  * Verdicts: fail at failAfter failed checks; pass when the step has baked and its latest check
  * (with data) succeeded; inconclusive otherwise.
  */
+import { Interval } from "../metrics/interval";
 import {
   advanceClock,
   checkInterval,
   checkOption,
   formatNumber,
-  Interval,
   JudgeInputError,
   JudgeResult,
   sampleErrors,

@@ -1,7 +1,8 @@
 /**
- * Metrics source over CloudWatch's `AWS/ApplicationELB` metrics: per target group, one
- * interval a minute. The mapping from GetMetricData results to intervals is pure
- * (`mapMetricData`); `CloudWatchMetricsSource` only sends the request and pages through it.
+ * Metrics source over CloudWatch's `AWS/ApplicationELB` metrics: per target group, one interval
+ * every `intervalSeconds` of the stack output (a minute). The mapping from GetMetricData results
+ * to intervals is pure (`mapMetricData`); `CloudWatchMetricsReader` only sends the request and
+ * pages through it.
  */
 import {
   CloudWatchClient,
@@ -11,19 +12,37 @@ import {
   MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
 import { Color, COLORS } from "../../infra/contract/settings";
-import { MetricsSource as MetricsSourceOutput } from "../../infra/contract/outputs";
-import { GroupSample, Interval } from "../judge/types";
-import { MetricsSource, MetricsWindow } from "./source";
+import { GroupSample, Interval } from "./interval";
+import {
+  DEFAULT_INTERVAL_SECONDS,
+  intervalMsOf,
+  MetricsOutput,
+  MetricsReader,
+  MetricsSourceKind,
+  MetricsWindow,
+  settleMsOf,
+} from "./reader";
 
 /** The stack output that points at CloudWatch. */
-export type CloudWatchOutput = Extract<MetricsSourceOutput, { kind: "cloudwatch" }>;
+export type CloudWatchOutput = MetricsOutput<"cloudwatch">;
 
 /** Client settings besides the region (which comes from the stack output). */
 export type CloudWatchClientOptions = Omit<CloudWatchClientConfig, "region">;
 
 export const NAMESPACE = "AWS/ApplicationELB";
-export const PERIOD_SECONDS = 60;
-export const INTERVAL_MS = PERIOD_SECONDS * 1000;
+
+/**
+ * CloudWatch's ALB metrics have regular resolution, one minute (the default interval): a
+ * GetMetricData period "can be as short as one minute (60 seconds) and must be a multiple of 60"
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricStat.html).
+ */
+const RESOLUTION_SECONDS = DEFAULT_INTERVAL_SECONDS;
+
+/**
+ * Seconds after an interval's end before its datapoints count as settled, for stacks deployed
+ * before `settleSeconds` was an output: CloudWatch's ALB data arrive late.
+ */
+const DEFAULT_SETTLE_SECONDS = 180;
 
 /**
  * The metrics read for each colour (dimensions TargetGroup and LoadBalancer), keyed by the prefix
@@ -91,6 +110,13 @@ export function checkCloudWatchOutput(output: CloudWatchOutput): CloudWatchOutpu
         `got "${output.loadBalancerArnSuffix}"`,
     );
   }
+  const intervalMs = intervalMsOf(output);
+  if (intervalMs % (RESOLUTION_SECONDS * 1000) !== 0) {
+    throw new CloudWatchSourceError(
+      `${where}.intervalSeconds must be a whole multiple of ${RESOLUTION_SECONDS} ` +
+        `(CloudWatch's period for ALB metrics), got ${intervalMs / 1000}`,
+    );
+  }
   for (const colour of COLORS) {
     const suffix = output.targetGroupArnSuffixes?.[colour];
     if (!TARGET_GROUP_SUFFIX.test(suffix ?? "")) {
@@ -104,11 +130,14 @@ export function checkCloudWatchOutput(output: CloudWatchOutput): CloudWatchOutpu
 }
 
 /**
- * The whole minutes of a window: from the first minute boundary at or after `from` (inclusive)
- * to the last boundary at or before `to` (exclusive), so that a minute still running at `to`,
- * whose CloudWatch data is partial, is left out.
+ * The whole intervals of a window: from the first interval boundary at or after `from`
+ * (inclusive) to the last boundary at or before `to` (exclusive), so that an interval still
+ * running at `to`, whose CloudWatch data is partial, is left out.
  */
-export function windowMinutes(window: MetricsWindow): { start: number; end: number } {
+export function windowIntervals(
+  window: MetricsWindow,
+  intervalMs: number,
+): { start: number; end: number } {
   const { from, to, stableColor, canaryColor } = window;
   if (!Number.isFinite(from) || !Number.isFinite(to) || to < from) {
     throw new CloudWatchSourceError(
@@ -130,8 +159,8 @@ export function windowMinutes(window: MetricsWindow): { start: number; end: numb
       `metrics window stableColor and canaryColor must differ, both are "${stableColor}"`,
     );
   }
-  const start = Math.ceil(from / INTERVAL_MS) * INTERVAL_MS;
-  const end = Math.max(start, Math.floor(to / INTERVAL_MS) * INTERVAL_MS);
+  const start = Math.ceil(from / intervalMs) * intervalMs;
+  const end = Math.max(start, Math.floor(to / intervalMs) * intervalMs);
   return { start, end };
 }
 
@@ -144,6 +173,7 @@ export function metricDataQueries(
   output: CloudWatchOutput,
   window: MetricsWindow,
 ): MetricDataQuery[] {
+  const period = intervalMsOf(output) / 1000;
   const queries: MetricDataQuery[] = [];
   for (const colour of [window.stableColor, window.canaryColor]) {
     for (const key of METRIC_KEYS) {
@@ -160,7 +190,7 @@ export function metricDataQueries(
               { Name: "LoadBalancer", Value: output.loadBalancerArnSuffix },
             ],
           },
-          Period: PERIOD_SECONDS,
+          Period: period,
           Stat: stat,
         },
         ReturnData: true,
@@ -179,7 +209,7 @@ export function metricDataQueries(
         // balancer, not the per-zone series (AvailabilityZone, LoadBalancer).
         Dimensions: [{ Name: "LoadBalancer", Value: output.loadBalancerArnSuffix }],
       },
-      Period: PERIOD_SECONDS,
+      Period: period,
       Stat: stat,
     },
     ReturnData: true,
@@ -195,9 +225,12 @@ function toEpochMs(t: Date | string | number): number {
 
 /**
  * Datapoints per query id, the pages of a paginated answer joined. Checks that every series is
- * complete and that no minute appears twice (it would be counted twice).
+ * complete and that no interval appears twice (it would be counted twice).
  */
-function collectSeries(results: readonly MetricDataResult[]): Map<string, Series> {
+function collectSeries(
+  results: readonly MetricDataResult[],
+  intervalMs: number,
+): Map<string, Series> {
   const series = new Map<string, Series>();
   const lastStatus = new Map<string, MetricDataResult>();
   for (const result of results) {
@@ -218,9 +251,9 @@ function collectSeries(results: readonly MetricDataResult[]): Map<string, Series
     timestamps.forEach((t, i) => {
       const at = toEpochMs(t);
       const value = values[i];
-      if (!Number.isFinite(at) || at % INTERVAL_MS !== 0) {
+      if (!Number.isFinite(at) || at % intervalMs !== 0) {
         throw new CloudWatchSourceError(
-          `CloudWatch answered ${id} with a timestamp off the minute: ${String(t)}`,
+          `CloudWatch answered ${id} with a timestamp off the interval: ${String(t)}`,
         );
       }
       if (points.has(at)) {
@@ -256,28 +289,29 @@ function secondsToMs(seconds: number): number {
 
 /**
  * Maps GetMetricData results (of the queries of `metricDataQueries`, pages in any order) to one
- * interval per whole minute of the window. A minute without a RequestCount datapoint has
- * `requests: 0`; p99 is in milliseconds. A metric without a datapoint in a minute is left
+ * interval per whole interval of the window. An interval without a RequestCount datapoint has
+ * `requests: 0`; p99 is in milliseconds. A metric without a datapoint in an interval is left
  * undefined (CloudWatch publishes the counts only when nonzero): the 5xx and connection error
  * counts of a group, its host counts, and the balancer's own 5xx (`balancerErrors`).
  */
 export function mapMetricData(
   results: readonly MetricDataResult[],
   window: MetricsWindow,
+  intervalMs: number,
 ): Interval[] {
-  const { start, end } = windowMinutes(window);
-  const series = collectSeries(results);
-  const at = (key: MetricKey, colour: Color, minute: number) =>
-    series.get(queryId(key, colour))?.get(minute);
+  const { start, end } = windowIntervals(window, intervalMs);
+  const series = collectSeries(results, intervalMs);
+  const value = (key: MetricKey, colour: Color, at: number) =>
+    series.get(queryId(key, colour))?.get(at);
 
-  const sample = (colour: Color, minute: number): GroupSample => {
-    const requests = at("requests", colour, minute) ?? 0;
-    const errors = at("errors", colour, minute);
-    const p99 = at("p99", colour, minute);
+  const sample = (colour: Color, at: number): GroupSample => {
+    const requests = value("requests", colour, at) ?? 0;
+    const errors = value("errors", colour, at);
+    const p99 = value("p99", colour, at);
     if (errors !== undefined && errors > requests) {
       throw new CloudWatchSourceError(
         `CloudWatch reports ${errors} 5xx responses but ${requests} requests for ${colour} ` +
-          `at ${new Date(minute).toISOString()}`,
+          `at ${new Date(at).toISOString()}`,
       );
     }
     const s: GroupSample = { requests };
@@ -285,21 +319,21 @@ export function mapMetricData(
     if (p99 !== undefined) s.p99Ms = secondsToMs(p99);
     // No bound by requests: a connection that failed may never count as a request.
     for (const key of ["connectionErrors", "unhealthyHosts", "healthyHosts"] as const) {
-      const value = at(key, colour, minute);
-      if (value !== undefined) s[key] = value;
+      const count = value(key, colour, at);
+      if (count !== undefined) s[key] = count;
     }
     return s;
   };
 
   const balancer = series.get(BALANCER_METRIC.id);
   const intervals: Interval[] = [];
-  for (let minute = start; minute < end; minute += INTERVAL_MS) {
+  for (let at = start; at < end; at += intervalMs) {
     const interval: Interval = {
-      start: minute,
-      stable: sample(window.stableColor, minute),
-      canary: sample(window.canaryColor, minute),
+      start: at,
+      stable: sample(window.stableColor, at),
+      canary: sample(window.canaryColor, at),
     };
-    const balancerErrors = balancer?.get(minute);
+    const balancerErrors = balancer?.get(at);
     if (balancerErrors !== undefined) interval.balancerErrors = balancerErrors;
     intervals.push(interval);
   }
@@ -357,15 +391,19 @@ export function describeAwsError(what: string, err: unknown): string {
   return `${what} failed: ${text}${extra.length > 0 ? ` (${extra.join(", ")})` : ""}${hint}`;
 }
 
-/** Live ALB metrics of both colours from CloudWatch, one interval a minute. */
-export class CloudWatchMetricsSource implements MetricsSource {
+/** Live ALB metrics of both colours from CloudWatch, one interval a period of the stack output. */
+export class CloudWatchMetricsReader implements MetricsReader {
   readonly description: string;
+  readonly intervalMs: number;
+  readonly settleMs: number;
   private readonly client: CloudWatchClient;
   private readonly output: CloudWatchOutput;
   private readonly call: string;
 
   constructor(output: CloudWatchOutput, clientOptions: CloudWatchClientOptions = {}) {
     this.output = checkCloudWatchOutput(output);
+    this.intervalMs = intervalMsOf(output);
+    this.settleMs = settleMsOf(output, DEFAULT_SETTLE_SECONDS);
     this.client = new CloudWatchClient({ ...clientOptions, region: output.region });
     const endpoint =
       typeof clientOptions.endpoint === "string" ? ` via ${clientOptions.endpoint}` : "";
@@ -376,7 +414,7 @@ export class CloudWatchMetricsSource implements MetricsSource {
   }
 
   async intervals(window: MetricsWindow): Promise<Interval[]> {
-    const { start, end } = windowMinutes(window);
+    const { start, end } = windowIntervals(window, this.intervalMs);
     if (end === start) return [];
     const queries = metricDataQueries(this.output, window);
     const results: MetricDataResult[] = [];
@@ -403,7 +441,7 @@ export class CloudWatchMetricsSource implements MetricsSource {
       }
       if (nextToken !== undefined) seen.add(nextToken);
     } while (nextToken);
-    return mapMetricData(results, window);
+    return mapMetricData(results, window, this.intervalMs);
   }
 
   /** Closes the client's connections. */
@@ -411,3 +449,9 @@ export class CloudWatchMetricsSource implements MetricsSource {
     this.client.destroy();
   }
 }
+
+/** Metrics of stacks on AWS: the `cloudwatch` output. */
+export const cloudwatchSource: MetricsSourceKind<"cloudwatch"> = {
+  kind: "cloudwatch",
+  open: (output) => new CloudWatchMetricsReader(output),
+};

@@ -1,10 +1,24 @@
 /**
  * Metrics source over the local balancer's admin API (`GET /metrics`). The mapping from its JSON
- * to intervals is pure (`intervalsFromBalancer`); the source only fetches it.
+ * to intervals is pure (`intervalsFromBalancer`); the reader only fetches it. The balancer lists
+ * its intervals under the key `minutes` (its protocol's name, whatever their length).
  */
 import { Color } from "../../infra/contract/settings";
-import { GroupSample, Interval } from "../judge/types";
-import { MetricsSource, MetricsWindow } from "./source";
+import { GroupSample, Interval } from "./interval";
+import {
+  intervalMsOf,
+  MetricsOutput,
+  MetricsReader,
+  MetricsSourceKind,
+  MetricsWindow,
+  settleMsOf,
+} from "./reader";
+
+/** The stack output that points at the local balancer. */
+export type LocalOutput = MetricsOutput<"local">;
+
+/** The local balancer's counts are final once an interval ends: no settle delay by default. */
+const DEFAULT_SETTLE_SECONDS = 0;
 
 export interface LatencyPercentiles {
   p50: number;
@@ -13,7 +27,7 @@ export interface LatencyPercentiles {
 }
 
 /** One interval of one target group, under the names the CloudWatch source maps from. */
-export interface BalancerGroupMinute {
+export interface BalancerGroupInterval {
   start: string;
   requests: number;
   /** 5xx the group's targets answered (HTTPCode_Target_5XX_Count). */
@@ -28,7 +42,7 @@ export interface BalancerGroupMinute {
 }
 
 /** One interval of the whole balancer: the 5xx it answered itself (HTTPCode_ELB_5XX_Count). */
-export interface BalancerMinute {
+export interface BalancerInterval {
   start: string;
   errors5xx: number;
 }
@@ -42,12 +56,12 @@ export interface BalancerMetrics {
     string,
     {
       totals: { since: string; requests: number; errors5xx: number; connectionErrors: number };
-      minutes: BalancerGroupMinute[];
+      minutes: BalancerGroupInterval[];
     }
   >;
   loadBalancer: {
     totals: { since: string; errors5xx: number };
-    minutes: BalancerMinute[];
+    minutes: BalancerInterval[];
   };
 }
 
@@ -71,7 +85,7 @@ function count(where: string, value: unknown): number {
   return value;
 }
 
-function minuteStart(where: string, value: unknown, intervalMs: number): number {
+function intervalStart(where: string, value: unknown, intervalMs: number): number {
   const start = typeof value === "string" ? Date.parse(value) : NaN;
   if (!Number.isFinite(start) || start % intervalMs !== 0) {
     throw new LocalMetricsError(
@@ -81,7 +95,7 @@ function minuteStart(where: string, value: unknown, intervalMs: number): number 
   return start;
 }
 
-function minutesOf(where: string, value: unknown): unknown[] {
+function listOf(where: string, value: unknown): unknown[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
     throw new LocalMetricsError(`${where} must be a list, got ${JSON.stringify(value)}`);
@@ -89,7 +103,7 @@ function minutesOf(where: string, value: unknown): unknown[] {
   return value;
 }
 
-/** Reads the minutes of one target group into samples by start; checks what it uses. */
+/** Reads the intervals of one target group into samples by start; checks what it uses. */
 function groupSamples(
   metrics: Record<string, unknown>,
   groupId: string,
@@ -100,10 +114,10 @@ function groupSamples(
   const group = isObject(groups) ? groups[groupId] : undefined;
   if (!isObject(group)) return samples;
   const base = `targetGroups["${groupId}"].minutes`;
-  minutesOf(base, group.minutes).forEach((m, i) => {
+  listOf(base, group.minutes).forEach((m, i) => {
     const where = `${base}[${i}]`;
     if (!isObject(m)) throw new LocalMetricsError(`${where} must be an object`);
-    const start = minuteStart(`${where}.start`, m.start, intervalMs);
+    const start = intervalStart(`${where}.start`, m.start, intervalMs);
     const requests = count(`${where}.requests`, m.requests);
     const errors = count(`${where}.errors5xx`, m.errors5xx);
     if (errors > requests) {
@@ -133,10 +147,10 @@ function balancerErrorsByStart(
   const errors = new Map<number, number>();
   const lb = metrics.loadBalancer;
   if (!isObject(lb)) return errors;
-  minutesOf("loadBalancer.minutes", lb.minutes).forEach((m, i) => {
+  listOf("loadBalancer.minutes", lb.minutes).forEach((m, i) => {
     const where = `loadBalancer.minutes[${i}]`;
     if (!isObject(m)) throw new LocalMetricsError(`${where} must be an object`);
-    const start = minuteStart(`${where}.start`, m.start, intervalMs);
+    const start = intervalStart(`${where}.start`, m.start, intervalMs);
     if (errors.has(start)) {
       throw new LocalMetricsError(`loadBalancer.minutes has ${String(m.start)} twice`);
     }
@@ -188,15 +202,19 @@ export function intervalsFromBalancer(
 }
 
 /** Per-interval metrics of the local platform's balancer, from the admin URL in the stack outputs. */
-export class LocalBalancerMetricsSource implements MetricsSource {
+export class LocalBalancerMetricsReader implements MetricsReader {
   readonly description: string;
+  readonly intervalMs: number;
+  readonly settleMs: number;
+  private readonly adminUrl: string;
+  private readonly groups: Record<Color, string>;
 
-  constructor(
-    private readonly adminUrl: string,
-    private readonly groups: Record<Color, string>,
-    private readonly intervalMs = 60_000,
-  ) {
-    this.description = `local balancer ${adminUrl}/metrics`;
+  constructor(output: LocalOutput) {
+    this.adminUrl = output.adminUrl;
+    this.groups = output.targetGroupArnSuffixes;
+    this.intervalMs = intervalMsOf(output);
+    this.settleMs = settleMsOf(output, DEFAULT_SETTLE_SECONDS);
+    this.description = `local balancer ${this.adminUrl}/metrics`;
   }
 
   async intervals(window: MetricsWindow): Promise<Interval[]> {
@@ -213,3 +231,9 @@ export class LocalBalancerMetricsSource implements MetricsSource {
     }
   }
 }
+
+/** Metrics of stacks on the local platform: the `local` output. */
+export const localSource: MetricsSourceKind<"local"> = {
+  kind: "local",
+  open: (output) => new LocalBalancerMetricsReader(output),
+};

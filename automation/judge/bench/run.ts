@@ -16,7 +16,7 @@ import {
   thresholdsVerdict,
   updateThresholds,
 } from "../thresholds";
-import { Interval } from "../types";
+import { Interval } from "../../metrics/interval";
 import { Random } from "./random";
 import { CONSTANT_10, horizon, LATENCY, Scenario, simulate, STANDARD_SCHEDULE } from "./simulate";
 

@@ -1,5 +1,5 @@
 /**
- * CloudWatchMetricsSource against moto's server on 127.0.0.1 (scripts/setup-moto.sh installs it).
+ * CloudWatchMetricsReader against moto's server on 127.0.0.1 (scripts/setup-moto.sh installs it).
  *
  * moto 5.2.5 computes Sum, Average, Minimum, Maximum and SampleCount in GetMetricData, but no
  * percentile: for a `p99` query over a minute that holds datapoints it fails to serialise the
@@ -17,13 +17,13 @@ import { expect } from "chai";
 import * as net from "net";
 import { Color } from "../../../infra/contract/settings";
 import { judge } from "../../../automation/judge";
-import { GroupSample, Interval } from "../../../automation/judge/types";
+import { GroupSample, Interval } from "../../../automation/metrics/interval";
 import {
-  CloudWatchMetricsSource,
+  CloudWatchMetricsReader,
   CloudWatchOutput,
   CloudWatchSourceError,
 } from "../../../automation/metrics/cloudwatch";
-import { MetricsWindow } from "../../../automation/metrics/source";
+import { MetricsWindow } from "../../../automation/metrics/reader";
 import { MOTO_CREDENTIALS, MotoServer, startMotoServer } from "../../support/motoServer";
 
 const MIN = 60_000;
@@ -101,14 +101,14 @@ function sample(served: Served): GroupSample {
     : { requests: served.requests, errors: served.errors };
 }
 
-describe("CloudWatchMetricsSource against moto's server on 127.0.0.1", function () {
+describe("CloudWatchMetricsReader against moto's server on 127.0.0.1", function () {
   this.timeout(60_000);
   let moto: MotoServer;
   let cloudwatch: CloudWatchClient;
-  const sources: CloudWatchMetricsSource[] = [];
+  const sources: CloudWatchMetricsReader[] = [];
 
   function source(options: { endpoint?: string; maxAttempts?: number } = {}) {
-    const s = new CloudWatchMetricsSource(OUTPUT, {
+    const s = new CloudWatchMetricsReader(OUTPUT, {
       endpoint: moto.endpoint,
       credentials: MOTO_CREDENTIALS,
       ...options,

@@ -3,8 +3,9 @@ import { StackOutputs } from "../../../infra/contract/outputs";
 import { gatesFor } from "../../../automation/cli/main";
 import { GateContext } from "../../../automation/release/ports";
 import { labelSteps, MetricsGate } from "../../../automation/gates/metrics";
-import { CanaryJudgeResult, Interval, ThresholdDetails } from "../../../automation/judge";
-import { MetricsSource, MetricsWindow } from "../../../automation/metrics/source";
+import { CanaryJudgeResult, ThresholdDetails } from "../../../automation/judge";
+import { Interval } from "../../../automation/metrics/interval";
+import { MetricsReader, MetricsWindow } from "../../../automation/metrics/reader";
 import { Step } from "../../../automation/release/plan";
 import { MetricsGateSettings, ReleaseState } from "../../../automation/release/state";
 
@@ -14,10 +15,14 @@ const T0 = Date.UTC(2030, 0, 1, 10, 0, 0);
 const at = (minute: number) => T0 + minute * MIN;
 
 /** Stands in for CloudWatch: answers the intervals it was given and records the windows asked. */
-class GivenIntervals implements MetricsSource {
+class GivenIntervals implements MetricsReader {
   readonly description = "given intervals";
   readonly windows: MetricsWindow[] = [];
-  constructor(private readonly data: Interval[]) {}
+  constructor(
+    private readonly data: Interval[],
+    readonly intervalMs = MIN,
+    readonly settleMs = 0,
+  ) {}
   async intervals(window: MetricsWindow): Promise<Interval[]> {
     this.windows.push(window);
     return this.data;
@@ -133,7 +138,7 @@ describe("labelSteps", () => {
 describe("MetricsGate", () => {
   it("is named metrics and asks the source for the release so far and a baseline before it, by colour", async () => {
     const source = new GivenIntervals([]);
-    const gate = new MetricsGate(source, SETTINGS, MIN);
+    const gate = new MetricsGate(source, SETTINGS);
     expect(gate.name).to.equal("metrics");
     // The release started 30 s before its first step: the baseline reaches 3 intervals back.
     await gate.check(context(1, [at(0) + 10_000, at(6) + 5000], at(9) + 30_000));
@@ -146,12 +151,12 @@ describe("MetricsGate", () => {
     const source = new GivenIntervals([]);
     const ctx = context(0, [at(10) + 10_000], at(12));
     ctx.release.startedAt = at(2) + 40_000;
-    await new MetricsGate(source, SETTINGS, MIN).check(ctx);
+    await new MetricsGate(source, SETTINGS).check(ctx);
     expect(source.windows[0].from).to.equal(at(2));
   });
 
   it("is inconclusive without data", async () => {
-    const gate = new MetricsGate(new GivenIntervals([]), SETTINGS, MIN);
+    const gate = new MetricsGate(new GivenIntervals([]), SETTINGS);
     const result = await gate.check(context(0, [at(0)], at(1)));
     expect(result.verdict).to.equal("inconclusive");
     expect(result.reason).to.equal(
@@ -162,7 +167,7 @@ describe("MetricsGate", () => {
   it("holds a new step until one of its own intervals has ended, whatever the last step said", async () => {
     // Step 1 passed on five clean minutes; step 2 began at minute 5, and minute 5 has not ended.
     const earlier = minutes(0, 5, { requests: 600, errors: 0 }, { requests: 5400, errors: 0 });
-    const gate = new MetricsGate(new GivenIntervals(earlier), SETTINGS, MIN);
+    const gate = new MetricsGate(new GivenIntervals(earlier), SETTINGS);
     const result = await gate.check(context(1, [at(0), at(5)], at(5) + 30_000));
     expect(result.verdict).to.equal("inconclusive");
     expect(result.reason).to.equal(
@@ -182,28 +187,26 @@ describe("MetricsGate", () => {
     }
 
     it("exposes its data delay: the settle delay and one interval", () => {
-      expect(new MetricsGate(new GivenIntervals([]), SETTINGS, MIN, SETTLE).dataDelayMs).to.equal(
+      expect(new MetricsGate(new GivenIntervals([], MIN, SETTLE), SETTINGS).dataDelayMs).to.equal(
         240_000,
       );
-      expect(new MetricsGate(new GivenIntervals([]), SETTINGS, 10_000).dataDelayMs).to.equal(
+      expect(new MetricsGate(new GivenIntervals([], 10_000), SETTINGS).dataDelayMs).to.equal(
         10_000,
       );
-      expect(() => new MetricsGate(new GivenIntervals([]), SETTINGS, MIN, -1)).to.throw(
+      expect(() => new MetricsGate(new GivenIntervals([], MIN, -1), SETTINGS)).to.throw(
         "metrics gate settle delay must be a number of ms >= 0, got -1",
       );
     });
 
     it("asks only for intervals that ended the settle delay before now", async () => {
-      const source = new GivenIntervals([]);
-      await new MetricsGate(source, SETTINGS, MIN, SETTLE).check(
-        context(0, [at(0)], at(9) + 30_000),
-      );
+      const source = new GivenIntervals([], MIN, SETTLE);
+      await new MetricsGate(source, SETTINGS).check(context(0, [at(0)], at(9) + 30_000));
       expect(source.windows[0].to).to.equal(at(6) + 30_000);
     });
 
     it("holds a step until an interval of its own has settled, and says so", async () => {
       const data = minutes(0, 5, { requests: 1000, errors: 0 }, { requests: 9000, errors: 0 });
-      const gate = new MetricsGate(new Windowed(data), SETTINGS, MIN, SETTLE);
+      const gate = new MetricsGate(new Windowed(data, MIN, SETTLE), SETTINGS);
       const result = await gate.check(context(0, [at(0)], at(3) + 59_000));
       expect(result.verdict).to.equal("inconclusive");
       expect(result.reason).to.equal(
@@ -222,13 +225,13 @@ describe("MetricsGate", () => {
       ];
       const now = at(5) + 10_000;
       const errorsOnly = { ...SETTINGS, allowedLatencyRatio: 0 };
-      const settled = await new MetricsGate(new Windowed(data), errorsOnly, MIN, SETTLE).check(
+      const settled = await new MetricsGate(new Windowed(data, MIN, SETTLE), errorsOnly).check(
         context(0, [at(0)], now),
       );
       expect(settled.verdict).to.equal("inconclusive");
       expect(settled.reason).to.contain("step baked 120s of 300s");
       // Without the settle delay the empty minutes would complete the bake time and pass.
-      const unsettled = await new MetricsGate(new Windowed(data), errorsOnly, MIN).check(
+      const unsettled = await new MetricsGate(new Windowed(data), errorsOnly).check(
         context(0, [at(0)], now),
       );
       expect(unsettled.verdict).to.equal("pass");
@@ -236,7 +239,7 @@ describe("MetricsGate", () => {
 
     it("drops intervals a source returns past the window's end", async () => {
       const data = minutes(0, 5, { requests: 1000, errors: 0 }, { requests: 9000, errors: 0 });
-      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN, SETTLE).check(
+      const result = await new MetricsGate(new GivenIntervals(data, MIN, SETTLE), SETTINGS).check(
         context(0, [at(0)], at(5)),
       );
       expect(result.reason).to.contain("step baked 120s of 300s");
@@ -265,7 +268,6 @@ describe("MetricsGate", () => {
       const result = await new MetricsGate(
         new GivenIntervals([...before, ...step1(10)]),
         SETTINGS,
-        MIN,
       ).check(context(0, [at(0)], at(5)));
       expect(result.verdict).to.equal("pass");
       expect(result.reason).to.match(/^canary pass: error rate pass: .* \| signals pass: /);
@@ -282,7 +284,6 @@ describe("MetricsGate", () => {
       const result = await new MetricsGate(
         new GivenIntervals([...before, ...step1(60)]),
         SETTINGS,
-        MIN,
       ).check(context(0, [at(0)], at(5)));
       expect(result.verdict).to.equal("fail");
       expect(result.reason).to.match(
@@ -295,7 +296,7 @@ describe("MetricsGate", () => {
       const data = [...before, ...step1(10)];
       data[data.length - 1].canary = { ...GOOD_CANARY, unhealthyHosts: 1, healthyHosts: 1 };
       const thresholds = { ...SETTINGS, mode: "thresholds" as const, maxErrorRate: 0.05 };
-      const result = await new MetricsGate(new GivenIntervals(data), thresholds, MIN).check(
+      const result = await new MetricsGate(new GivenIntervals(data), thresholds).check(
         context(0, [at(0)], at(5)),
       );
       expect(result.verdict).to.equal("inconclusive");
@@ -317,11 +318,9 @@ describe("MetricsGate", () => {
       ctx.step = steps[1];
       // The first step had unhealthy canary hosts throughout: not this step's business.
       const first = minutes(0, 5, { ...GOOD_CANARY, unhealthyHosts: 1 }, GOOD_STABLE);
-      const result = await new MetricsGate(
-        new GivenIntervals([...first, ...full]),
-        SETTINGS,
-        MIN,
-      ).check(ctx);
+      const result = await new MetricsGate(new GivenIntervals([...first, ...full]), SETTINGS).check(
+        ctx,
+      );
       expect(result.verdict).to.equal("fail");
       expect(result.reason).to.match(
         /^signals fail: canary hosts fail: no healthy canary host in the interval from 2030-01-01T10:06:00\.000Z while the canary has 100% of the traffic \(2 unhealthy canary hosts\)/,
@@ -338,7 +337,7 @@ describe("MetricsGate", () => {
         { requests: 1000, errors: 20, p99Ms: 50 },
         { requests: 9000, errors: 180, p99Ms: 50 },
       );
-      const gate = new MetricsGate(new GivenIntervals(data), SETTINGS, MIN);
+      const gate = new MetricsGate(new GivenIntervals(data), SETTINGS);
       const result = (await gate.check(context(0, [at(0)], at(5)))) as CanaryJudgeResult & {
         gate: string;
       };
@@ -364,7 +363,7 @@ describe("MetricsGate", () => {
         { requests: 1000, errors: 8, p99Ms: 50 },
         { requests: 9000, errors: 0, p99Ms: 50 },
       );
-      const gate = new MetricsGate(new GivenIntervals(data), SETTINGS, MIN);
+      const gate = new MetricsGate(new GivenIntervals(data), SETTINGS);
       const result = await gate.check(context(0, [at(0)], at(2)));
       expect(result.verdict).to.equal("fail");
       expect(result.reason).to.match(
@@ -379,7 +378,7 @@ describe("MetricsGate", () => {
         { requests: 1000, errors: 0, p99Ms: 500 },
         { requests: 9000, errors: 0, p99Ms: 50 },
       );
-      const slow = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN).check(
+      const slow = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
         context(0, [at(0)], at(5)),
       );
       expect(slow.verdict).to.equal("fail");
@@ -388,7 +387,7 @@ describe("MetricsGate", () => {
       );
 
       const noLatency = { ...SETTINGS, allowedLatencyRatio: 0 };
-      const ignored = await new MetricsGate(new GivenIntervals(data), noLatency, MIN).check(
+      const ignored = await new MetricsGate(new GivenIntervals(data), noLatency).check(
         context(0, [at(0)], at(5)),
       );
       expect(ignored.verdict).to.equal("pass");
@@ -403,7 +402,7 @@ describe("MetricsGate", () => {
         { requests: 30, errors: 0, p99Ms: 50 },
         { requests: 270, errors: 0, p99Ms: 50 },
       );
-      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN).check(
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
         context(0, [at(0)], at(5)),
       );
       expect(result.verdict).to.equal("inconclusive");
@@ -418,7 +417,7 @@ describe("MetricsGate", () => {
         { requests: 9000, errors: 180, p99Ms: 50 },
       );
       const thresholds = { ...SETTINGS, mode: "thresholds" as const };
-      const result = await new MetricsGate(new GivenIntervals(data), thresholds, MIN).check(
+      const result = await new MetricsGate(new GivenIntervals(data), thresholds).check(
         context(0, [at(0)], at(5)),
       );
       expect(result.verdict).to.equal("fail");
@@ -446,7 +445,7 @@ describe("MetricsGate", () => {
       const data = release(
         minutes(10, 12, { requests: 5000, errors: 10, p99Ms: 50 }, { requests: 0 }),
       );
-      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN).check(
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
         context(2, starts, at(12)),
       );
       expect(result).to.deep.include({
@@ -468,7 +467,7 @@ describe("MetricsGate", () => {
       const data = release(
         minutes(10, 11, { requests: 5000, errors: 10, p99Ms: 50 }, { requests: 0 }),
       );
-      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN).check(
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
         context(2, starts, at(11) + 30_000),
       );
       expect(result.verdict).to.equal("inconclusive");
@@ -483,7 +482,7 @@ describe("MetricsGate", () => {
         minutes(10, 12, { requests: 5000, errors: 10, p99Ms: 50 }, { requests: 0 }),
       );
       const thresholds = { ...SETTINGS, mode: "thresholds" as const };
-      const result = await new MetricsGate(new GivenIntervals(data), thresholds, MIN).check(
+      const result = await new MetricsGate(new GivenIntervals(data), thresholds).check(
         context(2, starts, at(12)),
       );
       expect(result.verdict).to.equal("fail");
@@ -497,7 +496,7 @@ describe("MetricsGate", () => {
       const data = release(
         minutes(10, 13, { requests: 5000, errors: 100, p99Ms: 50 }, { requests: 0 }),
       );
-      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS, MIN).check(
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
         context(2, starts, at(13)),
       );
       expect(result.verdict).to.equal("fail");
@@ -512,7 +511,7 @@ describe("MetricsGate", () => {
         minutes(10, 12, { requests: 5000, errors: 0, p99Ms: 900 }, { requests: 0 }),
       );
       const settings = { ...SETTINGS, maxP99Ms: 800, failAfter: 2 };
-      const result = await new MetricsGate(new GivenIntervals(data), settings, MIN).check(
+      const result = await new MetricsGate(new GivenIntervals(data), settings).check(
         context(2, starts, at(12)),
       );
       expect(result.verdict).to.equal("fail");

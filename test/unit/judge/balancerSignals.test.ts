@@ -11,7 +11,8 @@ import {
   SignalInput,
   spentAlpha,
 } from "../../../automation/judge";
-import { GroupSample, Interval, JudgeInputError } from "../../../automation/judge/types";
+import { JudgeInputError } from "../../../automation/judge/types";
+import { GroupSample, Interval } from "../../../automation/metrics/interval";
 
 const MIN = 60_000;
 const T0 = Date.UTC(2030, 0, 1, 10, 0, 0);

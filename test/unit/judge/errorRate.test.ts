@@ -6,10 +6,10 @@ import {
   errorRateVerdict,
   initErrorRate,
   intervalLogLikelihoodRatio,
-  Interval,
   judgeErrorRate,
   updateErrorRate,
 } from "../../../automation/judge";
+import { Interval } from "../../../automation/metrics/interval";
 
 const T0 = Date.UTC(2025, 0, 1);
 const MIN = 60_000;

@@ -2,11 +2,11 @@ import { expect } from "chai";
 import {
   evaluateJudge,
   initJudge,
-  Interval,
   judge,
   judgeVerdict,
   updateJudge,
 } from "../../../automation/judge";
+import { Interval } from "../../../automation/metrics/interval";
 
 const T0 = Date.UTC(2025, 0, 1);
 const MIN = 60_000;

@@ -4,7 +4,6 @@ import {
   evaluateLatency,
   exactDistribution,
   initLatency,
-  Interval,
   judgeLatency,
   latencyVerdict,
   mannWhitneyGreater,
@@ -12,6 +11,7 @@ import {
   spentAlpha,
   updateLatency,
 } from "../../../automation/judge";
+import { Interval } from "../../../automation/metrics/interval";
 
 const T0 = Date.UTC(2025, 0, 1);
 const MIN = 60_000;

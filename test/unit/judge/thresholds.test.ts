@@ -4,11 +4,11 @@ import {
   evaluateThresholds,
   flaggerThresholds,
   initThresholds,
-  Interval,
   judgeThresholds,
   thresholdsVerdict,
   updateThresholds,
 } from "../../../automation/judge";
+import { Interval } from "../../../automation/metrics/interval";
 
 const T0 = Date.UTC(2025, 0, 1);
 const MIN = 60_000;

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { MetricsView, RuleView } from "../../../infra/local/balancer/adminApi";
 import { isRunning } from "../../../infra/local/providers/childProcesses";
 import { requestJson } from "../../../infra/local/shared/httpJson";
-import { LocalBalancerMetricsSource } from "../../../automation/metrics/local";
+import { LocalBalancerMetricsReader } from "../../../automation/metrics/local";
 import { ProcessPool, putRule } from "./support/processPool";
 import { sendRequests, sleep, startTraffic } from "./support/trafficClient";
 
@@ -212,9 +212,13 @@ describe("local load balancer (real processes)", function () {
 
   it("is read by the driver's metrics source as CloudWatch would report it: 502s at the load balancer, not the canary's 5xx", async () => {
     // The previous test left tg/doomed (all targets dead) at 30 % beside tg/blue.
-    const source = new LocalBalancerMetricsSource(lb.adminUrl, {
-      blue: "tg/blue",
-      green: "tg/doomed",
+    const source = new LocalBalancerMetricsReader({
+      kind: "local",
+      // The balancer's default interval: a minute.
+      intervalSeconds: 60,
+      settleSeconds: 0,
+      adminUrl: lb.adminUrl,
+      targetGroupArnSuffixes: { blue: "tg/blue", green: "tg/doomed" },
     });
     const intervals = await source.intervals({
       from: 0,

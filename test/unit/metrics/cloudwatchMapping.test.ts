@@ -7,9 +7,9 @@ import {
   describeAwsError,
   mapMetricData,
   metricDataQueries,
-  windowMinutes,
+  windowIntervals,
 } from "../../../automation/metrics/cloudwatch";
-import { MetricsWindow } from "../../../automation/metrics/source";
+import { MetricsWindow } from "../../../automation/metrics/reader";
 
 const MIN = 60_000;
 /** 2030-01-01T10:00:00Z, a minute boundary. */
@@ -145,7 +145,7 @@ function expectError(fn: () => unknown, message: string): void {
 describe("CloudWatch metrics mapping", () => {
   describe("mapMetricData", () => {
     it("maps blue to stable and green to canary, one interval per whole minute", () => {
-      expect(mapMetricData(RESULTS, WINDOW_BLUE_STABLE)).to.deep.equal(
+      expect(mapMetricData(RESULTS, WINDOW_BLUE_STABLE, MIN)).to.deep.equal(
         [0, 1, 2, 3, 4].map((m) =>
           withBalancer({ start: T0 + m * MIN, stable: BLUE[m], canary: GREEN[m] }, m),
         ),
@@ -158,7 +158,7 @@ describe("CloudWatch metrics mapping", () => {
         stableColor: "green",
         canaryColor: "blue",
       };
-      expect(mapMetricData(RESULTS, window)).to.deep.equal(
+      expect(mapMetricData(RESULTS, window, MIN)).to.deep.equal(
         [0, 1, 2, 3, 4].map((m) =>
           withBalancer({ start: T0 + m * MIN, stable: GREEN[m], canary: BLUE[m] }, m),
         ),
@@ -168,15 +168,17 @@ describe("CloudWatch metrics mapping", () => {
     it("takes the balancer's own 5xx once per minute, whichever colour is stable", () => {
       const swapped = { ...WINDOW_BLUE_STABLE, stableColor: "green", canaryColor: "blue" } as const;
       for (const window of [WINDOW_BLUE_STABLE, swapped]) {
-        expect(mapMetricData(RESULTS, window).map((i) => i.balancerErrors)).to.deep.equal(BALANCER);
+        expect(mapMetricData(RESULTS, window, MIN).map((i) => i.balancerErrors)).to.deep.equal(
+          BALANCER,
+        );
       }
     });
 
     it("reads connection errors and host counts per colour, and accepts more connection errors than requests", () => {
-      const minute3 = mapMetricData(RESULTS, WINDOW_BLUE_STABLE)[3];
+      const minute3 = mapMetricData(RESULTS, WINDOW_BLUE_STABLE, MIN)[3];
       expect(minute3.canary).to.deep.equal({ requests: 0, unhealthyHosts: 2, healthyHosts: 0 });
       const only = [series("requests_green", [[1, 2]]), series("connectionErrors_green", [[1, 5]])];
-      const [, minute1] = mapMetricData(only, { ...WINDOW_BLUE_STABLE, to: T0 + 2 * MIN });
+      const [, minute1] = mapMetricData(only, { ...WINDOW_BLUE_STABLE, to: T0 + 2 * MIN }, MIN);
       expect(minute1).to.deep.equal({
         start: T0 + MIN,
         stable: { requests: 0 },
@@ -185,32 +187,36 @@ describe("CloudWatch metrics mapping", () => {
     });
 
     it("leaves errors undefined where requests > 0 and no 5xx datapoint exists", () => {
-      const [interval] = mapMetricData(RESULTS, { ...WINDOW_BLUE_STABLE, to: T0 + MIN });
+      const [interval] = mapMetricData(RESULTS, { ...WINDOW_BLUE_STABLE, to: T0 + MIN }, MIN);
       expect(interval.canary).to.deep.equal({ requests: 0, unhealthyHosts: 0, healthyHosts: 2 });
       expect(interval).to.not.have.property("balancerErrors");
-      const minute1 = mapMetricData(RESULTS, { ...WINDOW_BLUE_STABLE, from: T0 + MIN })[0];
+      const minute1 = mapMetricData(RESULTS, { ...WINDOW_BLUE_STABLE, from: T0 + MIN }, MIN)[0];
       expect(minute1.stable).to.not.have.property("errors");
       expect(minute1.stable.requests).to.equal(118);
     });
 
     it("gives requests: 0 for minutes without a RequestCount datapoint, also with no data at all", () => {
-      expect(mapMetricData([], { ...WINDOW_BLUE_STABLE, to: T0 + 2 * MIN })).to.deep.equal([
+      expect(mapMetricData([], { ...WINDOW_BLUE_STABLE, to: T0 + 2 * MIN }, MIN)).to.deep.equal([
         { start: T0, stable: { requests: 0 }, canary: { requests: 0 } },
         { start: T0 + MIN, stable: { requests: 0 }, canary: { requests: 0 } },
       ]);
     });
 
     it("drops the minute still running at `to` and data before a mid-minute `from`", () => {
-      const intervals = mapMetricData(RESULTS, {
-        ...WINDOW_BLUE_STABLE,
-        from: T0 + 2 * MIN + 1,
-        to: T0 + 6 * MIN - 1,
-      });
+      const intervals = mapMetricData(
+        RESULTS,
+        {
+          ...WINDOW_BLUE_STABLE,
+          from: T0 + 2 * MIN + 1,
+          to: T0 + 6 * MIN - 1,
+        },
+        MIN,
+      );
       expect(intervals.map((i) => i.start)).to.deep.equal([T0 + 3 * MIN, T0 + 4 * MIN]);
     });
 
     it("keeps minute 5 once it has ended", () => {
-      const intervals = mapMetricData(RESULTS, { ...WINDOW_BLUE_STABLE, to: T0 + 6 * MIN });
+      const intervals = mapMetricData(RESULTS, { ...WINDOW_BLUE_STABLE, to: T0 + 6 * MIN }, MIN);
       expect(intervals).to.have.length(6);
       expect(intervals[5]).to.deep.equal({
         start: T0 + 5 * MIN,
@@ -230,21 +236,21 @@ describe("CloudWatch metrics mapping", () => {
         series("requests_blue", [[2, 12]]),
         series("requests_green", [[1, 5]]),
       ];
-      const intervals = mapMetricData(pages, { ...WINDOW_BLUE_STABLE, to: T0 + 3 * MIN });
+      const intervals = mapMetricData(pages, { ...WINDOW_BLUE_STABLE, to: T0 + 3 * MIN }, MIN);
       expect(intervals.map((i) => i.stable.requests)).to.deep.equal([10, 11, 12]);
       expect(intervals[1].canary).to.deep.equal({ requests: 5, errors: 1 });
     });
 
     it("returns nothing for a window without a whole minute", () => {
       expect(
-        mapMetricData(RESULTS, { ...WINDOW_BLUE_STABLE, from: T0 + 10_000, to: T0 + 70_000 }),
+        mapMetricData(RESULTS, { ...WINDOW_BLUE_STABLE, from: T0 + 10_000, to: T0 + 70_000 }, MIN),
       ).to.deep.equal([]);
     });
 
     it("refuses a minute that appears twice", () => {
       const twice = [series("requests_blue", [[1, 10]]), series("requests_blue", [[1, 10]])];
       expectError(
-        () => mapMetricData(twice, WINDOW_BLUE_STABLE),
+        () => mapMetricData(twice, WINDOW_BLUE_STABLE, MIN),
         "CloudWatch answered requests_blue twice for 2030-01-01T10:01:00.000Z",
       );
     });
@@ -256,7 +262,7 @@ describe("CloudWatch metrics mapping", () => {
         Messages: [{ Code: "Forbidden", Value: "no access to AWS/ApplicationELB" }],
       };
       expectError(
-        () => mapMetricData([partial], WINDOW_BLUE_STABLE),
+        () => mapMetricData([partial], WINDOW_BLUE_STABLE, MIN),
         "CloudWatch answered p99_green with Forbidden: Forbidden no access to AWS/ApplicationELB",
       );
     });
@@ -264,22 +270,23 @@ describe("CloudWatch metrics mapping", () => {
     it("refuses more 5xx responses than requests in a minute", () => {
       const bad = [series("requests_green", [[2, 3]]), series("errors_green", [[2, 4]])];
       expectError(
-        () => mapMetricData(bad, WINDOW_BLUE_STABLE),
+        () => mapMetricData(bad, WINDOW_BLUE_STABLE, MIN),
         "CloudWatch reports 4 5xx responses but 3 requests for green at 2030-01-01T10:02:00.000Z",
       );
     });
 
     it("refuses malformed series", () => {
       expectError(
-        () => mapMetricData([{ Id: "requests_red", StatusCode: "Complete" }], WINDOW_BLUE_STABLE),
+        () =>
+          mapMetricData([{ Id: "requests_red", StatusCode: "Complete" }], WINDOW_BLUE_STABLE, MIN),
         'unknown query id "requests_red"',
       );
       expectError(
-        () => mapMetricData([{ Id: "balancerErrors_blue" }], WINDOW_BLUE_STABLE),
+        () => mapMetricData([{ Id: "balancerErrors_blue" }], WINDOW_BLUE_STABLE, MIN),
         'unknown query id "balancerErrors_blue"',
       );
       expectError(
-        () => mapMetricData([series("healthyHosts_green", [[0, -1]])], WINDOW_BLUE_STABLE),
+        () => mapMetricData([series("healthyHosts_green", [[0, -1]])], WINDOW_BLUE_STABLE, MIN),
         "CloudWatch answered healthyHosts_green at 2030-01-01T10:00:00.000Z with -1",
       );
       expectError(
@@ -287,11 +294,12 @@ describe("CloudWatch metrics mapping", () => {
           mapMetricData(
             [{ Id: "requests_blue", Timestamps: [at(0)], Values: [] }],
             WINDOW_BLUE_STABLE,
+            MIN,
           ),
         "CloudWatch answered requests_blue with 1 timestamps but 0 values",
       );
       expectError(
-        () => mapMetricData([series("errors_blue", [[0, -1]])], WINDOW_BLUE_STABLE),
+        () => mapMetricData([series("errors_blue", [[0, -1]])], WINDOW_BLUE_STABLE, MIN),
         "CloudWatch answered errors_blue at 2030-01-01T10:00:00.000Z with -1",
       );
       expectError(
@@ -299,22 +307,27 @@ describe("CloudWatch metrics mapping", () => {
           mapMetricData(
             [{ Id: "requests_blue", Timestamps: [new Date(T0 + 30_000)], Values: [1] }],
             WINDOW_BLUE_STABLE,
+            MIN,
           ),
-        "CloudWatch answered requests_blue with a timestamp off the minute",
+        "CloudWatch answered requests_blue with a timestamp off the interval",
       );
     });
   });
 
-  describe("windowMinutes", () => {
+  describe("windowIntervals", () => {
     it("rounds from up and to down to minute boundaries", () => {
       expect(
-        windowMinutes({ ...WINDOW_BLUE_STABLE, from: T0 + 1, to: T0 + 3 * MIN - 1 }),
+        windowIntervals({ ...WINDOW_BLUE_STABLE, from: T0 + 1, to: T0 + 3 * MIN - 1 }, MIN),
       ).to.deep.equal({ start: T0 + MIN, end: T0 + 2 * MIN });
-      expect(windowMinutes({ ...WINDOW_BLUE_STABLE, from: T0, to: T0 + 3 * MIN })).to.deep.equal({
+      expect(
+        windowIntervals({ ...WINDOW_BLUE_STABLE, from: T0, to: T0 + 3 * MIN }, MIN),
+      ).to.deep.equal({
         start: T0,
         end: T0 + 3 * MIN,
       });
-      expect(windowMinutes({ ...WINDOW_BLUE_STABLE, from: T0 + 1, to: T0 + 2 })).to.deep.equal({
+      expect(
+        windowIntervals({ ...WINDOW_BLUE_STABLE, from: T0 + 1, to: T0 + 2 }, MIN),
+      ).to.deep.equal({
         start: T0 + MIN,
         end: T0 + MIN,
       });
@@ -322,19 +335,22 @@ describe("CloudWatch metrics mapping", () => {
 
     it("refuses bad windows in one line naming the key and value", () => {
       expectError(
-        () => windowMinutes({ ...WINDOW_BLUE_STABLE, from: T0 + MIN, to: T0 }),
+        () => windowIntervals({ ...WINDOW_BLUE_STABLE, from: T0 + MIN, to: T0 }, MIN),
         `metrics window must have finite epoch-ms from <= to, got from=${T0 + MIN} to=${T0}`,
       );
       expectError(
-        () => windowMinutes({ ...WINDOW_BLUE_STABLE, canaryColor: "blue" }),
+        () => windowIntervals({ ...WINDOW_BLUE_STABLE, canaryColor: "blue" }, MIN),
         'metrics window stableColor and canaryColor must differ, both are "blue"',
       );
       expectError(
         () =>
-          windowMinutes({
-            ...WINDOW_BLUE_STABLE,
-            canaryColor: "red" as unknown as MetricsWindow["canaryColor"],
-          }),
+          windowIntervals(
+            {
+              ...WINDOW_BLUE_STABLE,
+              canaryColor: "red" as unknown as MetricsWindow["canaryColor"],
+            },
+            MIN,
+          ),
         'metrics window canaryColor must be one of blue, green, got "red"',
       );
     });
@@ -410,6 +426,47 @@ describe("CloudWatch metrics mapping", () => {
         },
         ReturnData: true,
       });
+    });
+  });
+
+  describe("the interval of the stack output", () => {
+    const FIVE = 5 * MIN;
+
+    it("asks CloudWatch for datapoints of that period, a minute for stacks deployed before it", () => {
+      const periods = (output: unknown) =>
+        new Set(
+          metricDataQueries(output as CloudWatchOutput, WINDOW_BLUE_STABLE).map(
+            (q) => q.MetricStat?.Period,
+          ),
+        );
+      expect(periods({ ...OUTPUT, intervalSeconds: 300 })).to.deep.equal(new Set([300]));
+      const old: Record<string, unknown> = { ...OUTPUT };
+      delete old.intervalSeconds;
+      expect(periods(old)).to.deep.equal(new Set([60]));
+    });
+
+    it("maps datapoints to intervals of that length", () => {
+      const data = [series("requests_blue", [[0, 40]]), series("requests_blue", [[5, 50]])];
+      const intervals = mapMetricData(data, { ...WINDOW_BLUE_STABLE, to: T0 + 2 * FIVE }, FIVE);
+      expect(intervals.map((i) => [i.start, i.stable.requests])).to.deep.equal([
+        [T0, 40],
+        [T0 + FIVE, 50],
+      ]);
+      expectError(
+        () => mapMetricData([series("requests_blue", [[1, 10]])], WINDOW_BLUE_STABLE, FIVE),
+        "CloudWatch answered requests_blue with a timestamp off the interval",
+      );
+    });
+
+    it("refuses a period CloudWatch cannot give for ALB metrics", () => {
+      expectError(
+        () => checkCloudWatchOutput({ ...OUTPUT, intervalSeconds: 90 }),
+        "metricsSource.intervalSeconds must be a whole multiple of 60 " +
+          "(CloudWatch's period for ALB metrics), got 90",
+      );
+      expect(() => checkCloudWatchOutput({ ...OUTPUT, intervalSeconds: 0 })).to.throw(
+        "the stack output metricsSource.intervalSeconds must be a number > 0, got 0",
+      );
     });
   });
 

@@ -2,13 +2,14 @@ import { expect } from "chai";
 import * as http from "http";
 import { AddressInfo } from "net";
 import {
-  BalancerGroupMinute,
+  BalancerGroupInterval,
   BalancerMetrics,
   intervalsFromBalancer,
-  LocalBalancerMetricsSource,
+  LocalBalancerMetricsReader,
   LocalMetricsError,
+  LocalOutput,
 } from "../../../automation/metrics/local";
-import { MetricsWindow } from "../../../automation/metrics/source";
+import { MetricsWindow } from "../../../automation/metrics/reader";
 
 const MIN = 60_000;
 /** 2030-01-01T10:00:00Z, a minute boundary. */
@@ -23,9 +24,9 @@ function minute(
   errors5xx: number,
   p99: number | null,
   more: Partial<
-    Pick<BalancerGroupMinute, "connectionErrors" | "unhealthyHosts" | "healthyHosts">
+    Pick<BalancerGroupInterval, "connectionErrors" | "unhealthyHosts" | "healthyHosts">
   > = {},
-): BalancerGroupMinute {
+): BalancerGroupInterval {
   return {
     start: iso(m),
     requests,
@@ -39,7 +40,7 @@ function minute(
 }
 
 function view(
-  groups: Record<string, BalancerGroupMinute[]>,
+  groups: Record<string, BalancerGroupInterval[]>,
   balancer: [minute: number, errors5xx: number][] = [],
   intervalMs = MIN,
 ): BalancerMetrics {
@@ -283,7 +284,16 @@ async function admin(answer: () => { status: number; json: unknown }): Promise<A
   };
 }
 
-describe("LocalBalancerMetricsSource", () => {
+/** The stack output of a local stack whose balancer answers at `adminUrl`. */
+const output = (adminUrl: string, intervalMs: number): LocalOutput => ({
+  kind: "local",
+  intervalSeconds: intervalMs / 1000,
+  settleSeconds: 0,
+  adminUrl,
+  targetGroupArnSuffixes: GROUPS,
+});
+
+describe("LocalBalancerMetricsReader", () => {
   const servers: AdminServer[] = [];
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.close();
@@ -296,7 +306,7 @@ describe("LocalBalancerMetricsSource", () => {
 
   it("reads GET /metrics of the admin URL and maps it", async () => {
     const s = await start(() => ({ status: 200, json: METRICS }));
-    const source = new LocalBalancerMetricsSource(s.url, GROUPS, MIN);
+    const source = new LocalBalancerMetricsReader(output(s.url, MIN));
     expect(source.description).to.equal(`local balancer ${s.url}/metrics`);
     const intervals = await source.intervals(window(at(1), at(4) + 20_000));
     expect(s.paths).to.deep.equal(["GET /metrics"]);
@@ -333,7 +343,7 @@ describe("LocalBalancerMetricsSource", () => {
         TEN,
       ),
     }));
-    const source = new LocalBalancerMetricsSource(s.url, GROUPS, TEN);
+    const source = new LocalBalancerMetricsReader(output(s.url, TEN));
     expect(await source.intervals(window(at(0), at(0) + 2 * TEN))).to.deep.equal([
       {
         start: at(0) + TEN,
@@ -345,7 +355,7 @@ describe("LocalBalancerMetricsSource", () => {
 
   it("names the URL when the answer cannot be read", async () => {
     const s = await start(() => ({ status: 200, json: { ...METRICS, intervalMs: 10_000 } }));
-    const source = new LocalBalancerMetricsSource(s.url, GROUPS, MIN);
+    const source = new LocalBalancerMetricsReader(output(s.url, MIN));
     const error = await source.intervals(window(at(0), at(3))).then(
       () => null,
       (e: unknown) => e,
@@ -359,7 +369,7 @@ describe("LocalBalancerMetricsSource", () => {
 
   it("fails with the status when the admin API does not answer 2xx", async () => {
     const s = await start(() => ({ status: 503, json: { error: "starting" } }));
-    const source = new LocalBalancerMetricsSource(s.url, GROUPS, MIN);
+    const source = new LocalBalancerMetricsReader(output(s.url, MIN));
     let error: unknown;
     try {
       await source.intervals(window(at(0), at(3)));
@@ -373,7 +383,7 @@ describe("LocalBalancerMetricsSource", () => {
     const s = await start(() => ({ status: 200, json: METRICS }));
     await s.close();
     servers.length = 0;
-    const source = new LocalBalancerMetricsSource(s.url, GROUPS, MIN);
+    const source = new LocalBalancerMetricsReader(output(s.url, MIN));
     let error: unknown;
     try {
       await source.intervals(window(at(0), at(3)));
