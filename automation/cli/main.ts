@@ -3,23 +3,17 @@ import * as path from "path";
 import yargs, { Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ConfigError, parseInteger } from "../../infra/contract/settings";
-import { StackOutputs } from "../../infra/contract/outputs";
-import { BakeGate } from "../gates/bake";
-import { Gate } from "../release/ports";
-import { MetricsGate } from "../gates/metrics";
-import { ProbeGate } from "../gates/probe";
-import { WebhookGate } from "../gates/webhook";
+import { gatesFor } from "../gates/registry";
 import { JudgeInputError } from "../judge/types";
 import { TrafficGenerator } from "../load/generator";
-import { metricsReaderFor } from "../metrics/registry";
 import { Clock, InfrastructureError, Outcome, ReleaseEngine } from "../release/engine";
 import { ReleaseInProgressError, UsageError } from "../release/errors";
-import { GateSettings } from "../release/state";
 import { PROJECT_ROOT } from "../stack/environment";
 import { PulumiStack } from "../stack/pulumiStack";
 import { TerminalApprover } from "./approver";
 import { sleep } from "./clock";
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from "./exitCodes";
+import { withGateOptions } from "./gateFlags";
 import { DriverLock } from "./lock";
 import { createReporter, OutputMode, Reporter } from "./reporter";
 import { ReleaseFlags, releaseRequest } from "./releaseFlags";
@@ -31,18 +25,6 @@ const realClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) => sleep(ms, signal),
 };
-
-/** The automated gates of a release, in the order of `gateNames`. */
-export function gatesFor(settings: GateSettings, outputs: StackOutputs): Gate[] {
-  const gates: Gate[] = [new BakeGate()];
-  if (settings.metrics) {
-    // Judge settled intervals only; stacks deployed before settleSeconds get its default.
-    gates.push(new MetricsGate(metricsReaderFor(outputs.metricsSource), settings.metrics));
-  }
-  if (settings.probe) gates.push(new ProbeGate(settings.probe));
-  if (settings.webhook) gates.push(new WebhookGate(settings.webhook));
-  return gates;
-}
 
 interface CommonArgs {
   stack: string;
@@ -154,7 +136,7 @@ function stackOption<T>(y: Argv<T>) {
 }
 
 function releaseOptions<T>(y: Argv<T>) {
-  return stackOption(y)
+  const options = stackOption(y)
     .option("version", {
       alias: "V",
       type: "string",
@@ -175,65 +157,8 @@ function releaseOptions<T>(y: Argv<T>) {
     .option("image", {
       type: "string",
       describe: "Container image of the new version (default: the colour's current image)",
-    })
-    .option("gates", {
-      type: "string",
-      describe: "JSON file with gate settings (same names as the flags); flags override it",
-    })
-    .option("manual", {
-      type: "boolean",
-      describe: "Ask a person before each next step (prompt on a terminal, pause otherwise)",
-    })
-    .option("metrics", {
-      type: "string",
-      describe: "Metrics gate: judge (canary vs stable, default), thresholds (canary alone), off",
-    })
-    .option("error-ratio", {
-      type: "number",
-      describe: "Judge: canary error rate allowed, as a multiple of the stable's (default 1)",
-    })
-    .option("latency-ratio", {
-      type: "number",
-      describe: "Judge: canary p99 allowed, as a multiple of the stable's (default 1.5; 0 = off)",
-    })
-    .option("min-requests", {
-      type: "number",
-      describe: "Judge: canary requests a step needs before it can pass (default 200)",
-    })
-    .option("max-error-rate", {
-      type: "number",
-      describe:
-        "Thresholds (and the 100% step): max canary error rate per minute, 0-1 (default 0.01)",
-    })
-    .option("max-p99", {
-      type: "number",
-      describe: "Thresholds (and the 100% step): max canary p99 per minute, in ms",
-    })
-    .option("fail-after", {
-      type: "number",
-      describe: "Thresholds: failed minutes that fail the gate (default 3)",
-    })
-    .option("probe", {
-      type: "number",
-      describe: "HTTP probe: requests to the service URL per check (0 = off)",
-    })
-    .option("probe-min-success", {
-      type: "number",
-      describe: "HTTP probe: minimum success rate, 0-1 (default 0.99)",
-    })
-    .option("webhook", {
-      type: "string",
-      describe: "Webhook gate: POST the release state here; 2xx passes",
-    })
-    .option("webhook-timeout", { type: "string", describe: "Webhook gate: timeout (default 10s)" })
-    .option("max-inconclusive", {
-      type: "string",
-      describe: "Roll back when a step stays inconclusive this long past its bake (default 10m)",
-    })
-    .option("interval", {
-      type: "string",
-      describe: "How often gates are checked while a step holds (default 15s)",
-    })
+    });
+  return withGateOptions(options)
     .option("scale-down-delay", {
       type: "string",
       default: "1m",

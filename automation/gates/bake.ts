@@ -1,5 +1,6 @@
 import { formatDuration } from "../release/duration";
 import { Gate, GateContext, GateResult } from "../release/ports";
+import { GateDefinition } from "./definition";
 
 /** Holds a step for its bake time. */
 export class BakeGate implements Gate {
@@ -17,3 +18,12 @@ export class BakeGate implements Gate {
     };
   }
 }
+
+/** Every step holds its bake time (--bake, or the step's own); the gate has no flag of its own. */
+export const bakeDefinition: GateDefinition<"bake", Record<never, never>, undefined> = {
+  name: "bake",
+  flags: {},
+  settings: () => undefined,
+  always: true,
+  build: () => new BakeGate(),
+};

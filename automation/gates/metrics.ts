@@ -1,8 +1,26 @@
 import { judge, judgeSignals, judgeThresholds, SignalsResult, Verdict } from "../judge";
 import { Interval } from "../metrics/interval";
 import { MetricsReader } from "../metrics/reader";
-import { MetricsGateSettings } from "../release/state";
+import { metricsReaderFor } from "../metrics/registry";
+import { UsageError } from "../release/errors";
 import { Gate, GateContext, GateResult } from "../release/ports";
+import { GateDefinition, numberIn, wholeIn } from "./definition";
+
+export interface MetricsGateSettings {
+  /** "judge": canary vs stable with the sequential judge; "thresholds": the canary alone against limits. */
+  mode: "judge" | "thresholds";
+  /** Judge: the canary's error rate may be this many times the stable's. */
+  allowedErrorRatio: number;
+  /** Judge: the canary's p99 may be this many times the stable's; 0 turns the latency test off. */
+  allowedLatencyRatio: number;
+  /** Judge: canary requests a step needs before it can pass. */
+  minRequests: number;
+  /** Thresholds (and the judge at 100%, where no stable traffic is left to compare): the canary's limits. */
+  maxErrorRate: number;
+  maxP99Ms?: number;
+  /** Thresholds: failed checks (intervals) at which the gate fails. */
+  failAfter: number;
+}
 
 /** Labels each interval with the step it started in; drops those before the first step. */
 export function labelSteps(
@@ -167,3 +185,90 @@ export class MetricsGate implements Gate {
     };
   }
 }
+
+/** The --metrics modes, what each compares, and the default. */
+const MODES = [
+  ["judge", "canary vs stable"],
+  ["thresholds", "canary alone"],
+  ["off", ""],
+] as const;
+type Mode = (typeof MODES)[number][0];
+const DEFAULT_MODE: Mode = "judge";
+
+const FLAGS = {
+  metrics: {
+    type: "string",
+    default: DEFAULT_MODE,
+    describe: `Metrics gate: ${MODES.map(([mode, what]) => {
+      const notes = [what, mode === DEFAULT_MODE ? "default" : ""].filter((n) => n !== "");
+      return notes.length > 0 ? `${mode} (${notes.join(", ")})` : mode;
+    }).join(", ")}`,
+  },
+  errorRatio: {
+    type: "number",
+    default: 1,
+    describe: "Judge: canary error rate allowed, as a multiple of the stable's (default {default})",
+  },
+  latencyRatio: {
+    type: "number",
+    default: 1.5,
+    describe:
+      "Judge: canary p99 allowed, as a multiple of the stable's (default {default}; 0 = off)",
+  },
+  minRequests: {
+    type: "number",
+    default: 200,
+    describe: "Judge: canary requests a step needs before it can pass (default {default})",
+  },
+  maxErrorRate: {
+    type: "number",
+    default: 0.01,
+    describe:
+      "Thresholds (and the 100% step): max canary error rate per interval, 0-1 (default {default})",
+  },
+  maxP99: {
+    type: "number",
+    describe: "Thresholds (and the 100% step): max canary p99 per interval, in ms",
+  },
+  failAfter: {
+    type: "number",
+    default: 3,
+    describe: "Thresholds: failed intervals that fail the gate (default {default})",
+  },
+} as const;
+
+function modeOf(raw: string): Mode {
+  const mode = MODES.find(([m]) => m === raw)?.[0];
+  if (mode === undefined) {
+    const names = MODES.map(([m]) => m);
+    throw new UsageError(
+      `invalid --metrics "${raw}": must be ${names.slice(0, -1).join(", ")} or ${names.at(-1)}`,
+    );
+  }
+  return mode;
+}
+
+export const metricsDefinition: GateDefinition<"metrics", typeof FLAGS, MetricsGateSettings> = {
+  name: "metrics",
+  flags: FLAGS,
+  settings(values) {
+    const mode = modeOf(values.metrics ?? FLAGS.metrics.default);
+    if (mode === "off") return undefined;
+    const d = FLAGS;
+    const latencyRatio = values.latencyRatio ?? d.latencyRatio.default;
+    return {
+      mode,
+      allowedErrorRatio: numberIn("errorRatio", values.errorRatio ?? d.errorRatio.default, 1, 100),
+      allowedLatencyRatio: latencyRatio === 0 ? 0 : numberIn("latencyRatio", latencyRatio, 1, 100),
+      minRequests: wholeIn("minRequests", values.minRequests ?? d.minRequests.default, 1, 1e9),
+      maxErrorRate: numberIn("maxErrorRate", values.maxErrorRate ?? d.maxErrorRate.default, 0, 1),
+      ...(values.maxP99 !== undefined
+        ? { maxP99Ms: numberIn("maxP99", values.maxP99, 1, 3_600_000) }
+        : {}),
+      failAfter: wholeIn("failAfter", values.failAfter ?? d.failAfter.default, 1, 1000),
+    };
+  },
+  // Judged on settled intervals only: the reader of the stack's metrics output knows how long
+  // they are and when they settle.
+  build: (settings, outputs) => new MetricsGate(metricsReaderFor(outputs.metricsSource), settings),
+};

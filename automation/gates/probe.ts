@@ -1,4 +1,5 @@
 import { Gate, GateContext, GateResult } from "../release/ports";
+import { GateDefinition, numberIn, wholeIn } from "./definition";
 
 export interface ProbeSettings {
   requests: number;
@@ -82,3 +83,28 @@ export function answersWith(body: string, version: string): boolean {
 function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
+
+const FLAGS = {
+  probe: {
+    type: "number",
+    default: 0,
+    describe: "HTTP probe: requests to the service URL per check ({default} = off)",
+  },
+  probeMinSuccess: {
+    type: "number",
+    default: 0.99,
+    describe: "HTTP probe: minimum success rate, 0-1 (default {default})",
+  },
+} as const;
+
+export const probeDefinition: GateDefinition<"probe", typeof FLAGS, ProbeSettings> = {
+  name: "probe",
+  flags: FLAGS,
+  settings(values) {
+    const requests = wholeIn("probe", values.probe ?? FLAGS.probe.default, 0, 10_000);
+    if (requests === 0) return undefined;
+    const minSuccessRate = values.probeMinSuccess ?? FLAGS.probeMinSuccess.default;
+    return { requests, minSuccessRate: numberIn("probeMinSuccess", minSuccessRate, 0, 1) };
+  },
+  build: (settings) => new ProbeGate(settings),
+};

@@ -1,4 +1,6 @@
+import { UsageError } from "../release/errors";
 import { Gate, GateContext, GateResult } from "../release/ports";
+import { durationAtLeast, GateDefinition } from "./definition";
 
 export interface WebhookSettings {
   url: string;
@@ -55,3 +57,43 @@ export class WebhookGate implements Gate {
     }
   }
 }
+
+const FLAGS = {
+  webhook: { type: "string", describe: "Webhook gate: POST the release state here; 2xx passes" },
+  webhookTimeout: {
+    type: "string",
+    default: "10s",
+    describe: "Webhook gate: timeout (default {default})",
+  },
+} as const;
+
+function httpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`invalid --webhook "${raw}": must be an http(s) URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`invalid --webhook "${raw}": must be an http(s) URL`);
+  }
+  return raw;
+}
+
+export const webhookDefinition: GateDefinition<"webhook", typeof FLAGS, WebhookSettings> = {
+  name: "webhook",
+  flags: FLAGS,
+  settings(values) {
+    if (values.webhook === undefined) return undefined;
+    return {
+      url: httpUrl(values.webhook),
+      timeoutMs: durationAtLeast(
+        "webhookTimeout",
+        values.webhookTimeout ?? FLAGS.webhookTimeout.default,
+        1,
+        "a webhook given no time cannot answer",
+      ),
+    };
+  },
+  build: (settings) => new WebhookGate(settings),
+};

@@ -1,34 +1,20 @@
 import { Color } from "../../infra/contract/settings";
 import { Step } from "./plan";
 
-export interface MetricsGateSettings {
-  /** "judge": canary vs stable with the sequential judge; "thresholds": the canary alone against limits. */
-  mode: "judge" | "thresholds";
-  /** Judge: the canary's error rate may be this many times the stable's. */
-  allowedErrorRatio: number;
-  /** Judge: the canary's p99 may be this many times the stable's; 0 turns the latency test off. */
-  allowedLatencyRatio: number;
-  /** Judge: canary requests a step needs before it can pass. */
-  minRequests: number;
-  /** Thresholds (and the judge at 100%, where no stable traffic is left to compare): the canary's limits. */
-  maxErrorRate: number;
-  maxP99Ms?: number;
-  /** Thresholds: failed checks (intervals) at which the gate fails. */
-  failAfter: number;
-}
-
-/** The gates a release runs at every step; kept in the release so a resumed run judges alike. */
+/**
+ * The gates a release runs at every step; kept in the release so a resumed run judges alike.
+ * The gates registry (automation/gates/registry.ts) writes them: each gate's settings under its
+ * name, in the order the gates run, and the settings of the loop that runs them. The engine reads
+ * the three below; the others are the gates' own.
+ */
 export interface GateSettings {
   /** Ask a person before each next step (a prompt on a terminal, a pause otherwise). */
   manual: boolean;
-  metrics?: MetricsGateSettings;
-  /** HTTP probe of the service URL: success rate and the share answered by the new version. */
-  probe?: { requests: number; minSuccessRate: number };
-  webhook?: { url: string; timeoutMs: number };
   /** How long a step may stay inconclusive past its bake time before the release rolls back. */
   maxInconclusiveMs: number;
   /** How often gates are evaluated while a step holds. */
   intervalMs: number;
+  [gate: string]: unknown;
 }
 
 export type Phase =
@@ -89,15 +75,21 @@ export interface ReleaseState {
   decisions: Decision[];
 }
 
-/** The gates a release with these settings runs at every step, by name, in the order they run. */
+/**
+ * The gates a release with these settings runs at every step, by name, in the order they run:
+ * bake (every step holds its bake time), the automated gates the release keeps settings of (in
+ * the order the gates registry wrote them), then a person's approval.
+ */
 export function gateNames(gates: GateSettings): string[] {
-  return [
-    "bake",
-    ...(gates.metrics ? ["metrics"] : []),
-    ...(gates.probe ? ["probe"] : []),
-    ...(gates.webhook ? ["webhook"] : []),
-    ...(gates.manual ? ["manual approval"] : []),
-  ];
+  const automated = Object.keys(gates).filter(
+    (key) =>
+      key !== "manual" &&
+      key !== "maxInconclusiveMs" &&
+      key !== "intervalMs" &&
+      gates[key] !== undefined &&
+      gates[key] !== false,
+  );
+  return ["bake", ...automated, ...(gates.manual ? ["manual approval"] : [])];
 }
 
 /** A release still owning traffic decisions: running or paused, not yet promoted or rolled back. */

@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import { StackOutputs } from "../../../infra/contract/outputs";
-import { gatesFor } from "../../../automation/cli/main";
+import { gatesFor } from "../../../automation/gates/registry";
 import { GateContext } from "../../../automation/release/ports";
-import { labelSteps, MetricsGate } from "../../../automation/gates/metrics";
+import { labelSteps, MetricsGate, MetricsGateSettings } from "../../../automation/gates/metrics";
 import { CanaryJudgeResult, ThresholdDetails } from "../../../automation/judge";
 import { Interval } from "../../../automation/metrics/interval";
 import { MetricsReader, MetricsWindow } from "../../../automation/metrics/reader";
 import { Step } from "../../../automation/release/plan";
-import { MetricsGateSettings, ReleaseState } from "../../../automation/release/state";
+import { ReleaseState } from "../../../automation/release/state";
 
 const MIN = 60_000;
 /** 2030-01-01T10:00:00Z, a minute boundary. */
