@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { Random, logFactorial } from "../../../automation/judge/bench/random";
-import { quantile, runScenario, SCENARIOS, summarise } from "../../../automation/judge/bench/run";
-import { simulate, STANDARD_SCHEDULE } from "../../../automation/judge/bench/simulate";
+import { Random, logFactorial } from "../../bench/judge/random";
+import { quantile, runScenario, SCENARIOS, summarise } from "../../bench/judge/run";
+import { simulate, STANDARD_SCHEDULE } from "../../bench/judge/simulate";
 
 function moments(xs: number[]): { mean: number; variance: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -6,7 +6,13 @@
  * public update functions and the cheap verdict functions (the verdict evaluate* would give,
  * without formatting its reason every minute).
  */
-import { initJudge, JudgeOptions, JudgeState, judgeVerdict, updateJudge } from "../judge";
+import {
+  initJudge,
+  JudgeOptions,
+  JudgeState,
+  judgeVerdict,
+  updateJudge,
+} from "../../../automation/judge/judge";
 import {
   argoThresholds,
   flaggerThresholds,
@@ -15,8 +21,8 @@ import {
   ThresholdState,
   thresholdsVerdict,
   updateThresholds,
-} from "../thresholds";
-import { Interval } from "../../metrics/interval";
+} from "../../../automation/judge/thresholds";
+import { Interval } from "../../../automation/metrics/interval";
 import { Random } from "./random";
 import { CONSTANT_10, horizon, LATENCY, Scenario, simulate, STANDARD_SCHEDULE } from "./simulate";
 

@@ -19,7 +19,7 @@
  * percentile of n lognormal latencies with log-sd 0.5 is about 3.5 / n
  * (p(1-p) / (n f(q)^2) with p = 0.99, f(q) = phi(2.326) / 0.5).
  */
-import { Interval } from "../../metrics/interval";
+import { Interval } from "../../../automation/metrics/interval";
 import { Random } from "./random";
 
 export interface Step {

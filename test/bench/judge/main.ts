@@ -2,8 +2,8 @@
  * `npm run bench:judge`: the judge against Flagger-style and Argo-style threshold gates on the
  * same simulated releases. Seeded and deterministic; prints one table.
  */
-import { DEFAULT_ERROR_RATE_OPTIONS } from "../errorRate";
-import { DEFAULT_LATENCY_OPTIONS } from "../latency";
+import { DEFAULT_ERROR_RATE_OPTIONS } from "../../../automation/judge/errorRate";
+import { DEFAULT_LATENCY_OPTIONS } from "../../../automation/judge/latency";
 import {
   CONTENDERS,
   P99_CEILING_MS,
