@@ -3,27 +3,42 @@
  * metric gates (promoted), then a bad one (the error-rate knob) that the gates
  * catch and roll back. Drives the real CLI and shows its events live.
  */
+import { spawn } from "child_process";
+import * as path from "path";
+import * as readline from "readline";
 import { Color } from "../../infra/contract/settings";
 import { createReporter } from "../cli/reporter";
-import { startCli } from "../cli/spawnCli";
 import { formatDuration } from "../release/duration";
 import { ReleaseEvent } from "../release/engine";
 import { decodeState, isActive, RELEASE_KEY } from "../release/state";
+import { PROJECT_ROOT } from "../stack/environment";
 import { PulumiStack } from "../stack/pulumiStack";
 
 const STACK = "local";
+const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
 
 type TimedEvent = ReleaseEvent & { time: string };
 
-/** Runs the CLI with --json and renders its events with the CLI's own live view. */
+/**
+ * Runs the CLI as a user or CI would, a process with --json, and renders its events with the
+ * CLI's own live view; its stderr passes through.
+ */
 async function cli(args: string[]): Promise<{ code: number | null; events: TimedEvent[] }> {
   const reporter = createReporter(process.stdout.isTTY ? "live" : "plain", false);
-  const run = await startCli([...args, "--stack", STACK], {
-    inheritStderr: true,
-    onEvent: (event) => reporter.report(event as unknown as ReleaseEvent),
-  }).done;
+  const child = spawn(process.execPath, [CLI, ...args, "--stack", STACK, "--json"], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const events: TimedEvent[] = [];
+  readline.createInterface({ input: child.stdout }).on("line", (line) => {
+    if (!line.startsWith("{")) return;
+    const event = JSON.parse(line) as TimedEvent;
+    events.push(event);
+    reporter.report(event);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   reporter.stop();
-  return { code: run.code, events: run.events as unknown as TimedEvent[] };
+  return { code, events };
 }
 
 function bump(version: string, by: number): string {

@@ -4,7 +4,7 @@ import * as path from "path";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import { StackOutputs } from "../../../infra/contract/outputs";
-import { CliRun, startCli } from "../../../automation/cli/spawnCli";
+import { CliRun, startCli } from "../../support/spawnCli";
 import { PROJECT_ROOT, PULUMI_TOOLS } from "../../../automation/stack/environment";
 
 /** A finished driver run: exit code, the JSON events it printed, and its stderr. */

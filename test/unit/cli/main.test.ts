@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { startCli } from "../../../automation/cli/spawnCli";
+import { startCli } from "../../support/spawnCli";
 
 /**
  * The CLI as a child process: bad flags exit 2 with one line before any stack is opened (the

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
-import { PROJECT_ROOT } from "../stack/environment";
+import { PROJECT_ROOT } from "../../automation/stack/environment";
 
 const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
 
