@@ -24,7 +24,7 @@
  *
  * Tempering. An interval with e > maxErrorsPerInterval errors contributes its likelihood ratio
  * raised to the power lambda = maxErrorsPerInterval / e. Given e, E[LR^lambda] <= E[LR]^lambda
- * <= 1 (Jensen), so validity is kept; it bounds the weight of a minute with very many errors,
+ * <= 1 (Jensen), so validity is kept; it bounds the weight of an interval with very many errors,
  * where real error counts vary more than binomially (bursts) and the plain ratio would overstate
  * the evidence.
  *
@@ -76,7 +76,7 @@ export interface ErrorRateOptions {
   /**
    * An interval counts at most this many errors' worth of evidence: with e errors its likelihood
    * ratios are raised to the power min(1, maxErrorsPerInterval / e). Bounds the weight of one
-   * minute with many errors, whose share is more variable than binomial in practice.
+   * interval with many errors, whose share is more variable than binomial in practice.
    */
   maxErrorsPerInterval: number;
 }

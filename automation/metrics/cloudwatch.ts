@@ -52,8 +52,8 @@ const DEFAULT_SETTLE_SECONDS = 180;
  * - TargetConnectionErrorCount: connections between the load balancer and a target that were not
  *   established; reported when nonzero, most useful statistic Sum.
  * - UnHealthyHostCount, HealthyHostCount: targets considered unhealthy / healthy, reported when
- *   health checks are enabled; most useful statistics Average, Minimum, Maximum. The worst of the
- *   minute is what matters: the most unhealthy (Maximum) and the fewest healthy (Minimum).
+ *   health checks are enabled; most useful statistics Average, Minimum, Maximum. The worst of an
+ *   interval is what matters: the most unhealthy (Maximum) and the fewest healthy (Minimum).
  */
 export const METRICS = {
   requests: { metricName: "RequestCount", stat: "Sum" },

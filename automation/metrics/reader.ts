@@ -49,7 +49,7 @@ function seconds(output: MetricsSource, key: "intervalSeconds" | "settleSeconds"
   return (output as Partial<Record<typeof key, unknown>>)[key];
 }
 
-/** Length of one interval (ms) from the stack output; a stack deployed before it has minutes. */
+/** Length of one interval (ms) from the stack output, the default for a stack deployed before it. */
 export function intervalMsOf(output: MetricsSource): number {
   const value = seconds(output, "intervalSeconds");
   if (value === undefined || value === null) return DEFAULT_INTERVAL_SECONDS * 1000;
