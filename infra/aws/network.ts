@@ -52,6 +52,14 @@ function openToClients(port: pulumi.Input<number>): aws.types.input.ec2.Security
 }
 
 /**
+ * The type CanaryNetwork registered before its type token was named after the class. Stacks deployed
+ * then find it, and through it all its children, under the new type: the engine combines a
+ * parent's aliases with each child's own name and type, so nothing is replaced
+ * (https://www.pulumi.com/docs/iac/concepts/resources/options/aliases/).
+ */
+export const CANARY_NETWORK_ALIASES: pulumi.Alias[] = [{ type: "ecs-canary:aws:Network" }];
+
+/**
  * The VPC (new, through awsx, or one of yours) and the two security groups: the load balancer
  * open on its listener ports, the tasks reachable on the container port from the load balancer
  * only.
@@ -67,7 +75,15 @@ export class CanaryNetwork extends pulumi.ComponentResource {
     const listenerPorts = checkListenerPorts(args.listenerPorts);
     const containerPort = settingArg("containerPort", args.containerPort);
     const existing = args.vpc === "create" ? undefined : checkExistingVpc(args.vpc);
-    super("ecs-canary:aws:Network", name, {}, opts);
+    super(
+      "ecs-canary:aws:CanaryNetwork",
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), ...CANARY_NETWORK_ALIASES],
+      },
+    );
     const assignPublicIp = args.assignPublicIp ?? false;
 
     if (existing === undefined) {

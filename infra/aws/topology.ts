@@ -53,6 +53,16 @@ export interface AwsCanaryTopologyArgs {
   metricsSettleSeconds?: pulumi.Input<number>;
 }
 
+/**
+ * The type AwsCanaryTopology registered before its type token was named after the class. Stacks deployed
+ * then find it, and through it all its children, under the new type: the engine combines a
+ * parent's aliases with each child's own name and type, so nothing is replaced
+ * (https://www.pulumi.com/docs/iac/concepts/resources/options/aliases/).
+ */
+export const AWS_CANARY_TOPOLOGY_ALIASES: pulumi.Alias[] = [
+  { type: "ecs-canary:aws:CanaryTopology" },
+];
+
 /** The article's topology on AWS: network, weighted ALB, EXTERNAL ECS service with two task sets. */
 export class AwsCanaryTopology extends pulumi.ComponentResource {
   readonly network: CanaryNetwork;
@@ -93,7 +103,15 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
         args.deregistrationDelaySeconds,
       ),
     };
-    super("ecs-canary:aws:CanaryTopology", name, {}, opts);
+    super(
+      "ecs-canary:aws:AwsCanaryTopology",
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), ...AWS_CANARY_TOPOLOGY_ALIASES],
+      },
+    );
 
     this.network = new CanaryNetwork(
       name,

@@ -14,6 +14,8 @@ export interface Registered {
   dependencies: string[];
   /** Its URN as the engine makes it: the types of its parents and its own, and its name. */
   urn: string;
+  /** Its parent's URN as the engine makes it; empty for a resource of the stack itself. */
+  parentUrn: string;
   /** The aliases the program sent with it, as the engine receives them. */
   aliases: AliasSpec[];
 }
@@ -97,7 +99,10 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
 /** Inputs that the installed @pulumi/aws and @pulumi/awsx typings do not allow. */
 const violations: SchemaViolation[] = [];
 /** What the mocks' arguments omit, of the registration in flight, by `type::name`. */
-const pending = new Map<string, { dependencies: string[]; aliases: AliasSpec[]; urn: string }>();
+const pending = new Map<
+  string,
+  { dependencies: string[]; aliases: AliasSpec[]; urn: string; parentUrn: string }
+>();
 /**
  * The engine's URN of each resource, by the URN the mock monitor gave it. The mock monitor
  * qualifies a child's type with its parent's type only; the engine with the whole chain of
@@ -164,7 +169,7 @@ function ensureMocks() {
         const extra = pending.get(key);
         if (extra === undefined) throw new Error(`no request seen for ${key}`);
         pending.delete(key);
-        const { dependencies, aliases, urn } = extra;
+        const { dependencies, aliases, urn, parentUrn } = extra;
         registered.push({
           type: args.type,
           name: args.name,
@@ -172,6 +177,7 @@ function ensureMocks() {
           state,
           dependencies,
           urn,
+          parentUrn,
           aliases,
         });
         return { id: `${args.name}-id`, state };
@@ -195,8 +201,9 @@ function ensureMocks() {
   monitor.registerResource = (request, callback) => {
     const key = `${request.getType()}::${request.getName()}`;
     const parent = request.getParent();
+    const parentUrn = parent === "" ? "" : (engineUrns.get(parent) ?? parent);
     const urn = engineUrn(
-      parent === "" ? undefined : (engineUrns.get(parent) ?? parent),
+      parentUrn === "" ? undefined : parentUrn,
       request.getType(),
       request.getName(),
     );
@@ -204,6 +211,7 @@ function ensureMocks() {
       dependencies: request.getDependenciesList(),
       aliases: request.getAliasesList().map(aliasSpec),
       urn,
+      parentUrn,
     });
     register(request, (error, response) => {
       if (response !== undefined) engineUrns.set(response.getUrn(), urn);
