@@ -1,12 +1,46 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseSettings, Settings } from "./contract/settings";
 import { StackOutputs } from "./contract/outputs";
+import type { AwsCanaryTopologyArgs } from "./aws/topology";
 import { LocalCanaryTopology } from "./local/program/topology";
 
 /** Reads the stack's settings through Pulumi config; throws ConfigError before any resource. */
 export function readSettings(): Settings {
   const config = new pulumi.Config();
   return parseSettings((key) => config.get(key));
+}
+
+/** The AWS topology's arguments from the stack's settings (the local platform's are not used). */
+export function awsTopologyArgs(settings: Settings): AwsCanaryTopologyArgs {
+  const { network } = settings;
+  return {
+    vpc:
+      network.vpcId === undefined
+        ? "create"
+        : {
+            vpcId: network.vpcId,
+            albSubnetIds: network.albSubnetIds,
+            taskSubnetIds: network.subnetIds,
+          },
+    assignPublicIp: network.assignPublicIp,
+    cluster: settings.cluster,
+    stableColor: settings.stableColor,
+    canaryWeight: settings.canaryWeight,
+    canaryScale: settings.canaryScale,
+    colors: {
+      blue: { image: settings.blue.image, version: settings.blue.version },
+      green: { image: settings.green.image, version: settings.green.version },
+    },
+    desiredCount: settings.desiredCount,
+    containerPort: settings.containerPort,
+    listenerPort: settings.listenerPort,
+    cpu: settings.cpu,
+    memory: settings.memory,
+    stickinessSeconds: settings.stickinessSeconds,
+    deregistrationDelaySeconds: settings.deregistrationDelaySeconds,
+    certificateArn: settings.certificateArn,
+    metricsSettleSeconds: settings.metricsSettleSeconds,
+  };
 }
 
 /**
@@ -21,5 +55,5 @@ export function canaryProgram(): pulumi.Output<StackOutputs> {
   // Loaded only for AWS: @pulumi/aws and @pulumi/awsx add most of a second to every local update.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const aws = require("./aws/topology") as typeof import("./aws/topology");
-  return new aws.AwsCanaryTopology("canary", { settings }).outputs;
+  return new aws.AwsCanaryTopology("canary", awsTopologyArgs(settings)).outputs;
 }

@@ -1,8 +1,24 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, ColorSettings } from "../contract/settings";
+import {
+  Color,
+  COLORS,
+  ConfigError,
+  INTEGER_SETTINGS,
+  parseImage,
+  parseVersion,
+} from "../contract/settings";
+import { checked, integerArg, settingArg } from "./argChecks";
 
 export const CONTAINER_NAME = "mycontainer";
+
+/** What a colour runs. */
+export interface ColorImageArgs {
+  /** A container image reference, e.g. `repo/name:tag` or `host/repo/name@sha256:<digest>`. */
+  image: pulumi.Input<string>;
+  /** The container's APPVERSION: 1-128 letters, digits and `. _ + -`. */
+  version: pulumi.Input<string>;
+}
 
 /** Lets ECS tasks assume the role: the execution role's trust policy. */
 export const ECS_TASKS_TRUST_POLICY = {
@@ -19,20 +35,28 @@ export const ECS_TASKS_TRUST_POLICY = {
 export const TASK_EXECUTION_POLICY_ARN =
   "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
 
+/** One colour's task set. */
+export interface ColorTaskSetArgs extends ColorImageArgs {
+  /** The task set's scale, percent (0-100) of the service's desired count. */
+  scale: pulumi.Input<number>;
+  /** The target group its tasks register in. */
+  targetGroupArn: pulumi.Input<string>;
+}
+
 export interface ExternalServiceArgs {
-  /** Existing cluster name or ARN; a cluster is created when absent. */
-  cluster?: string;
-  desiredCount: number;
-  /** Task set scale per colour, percent of desiredCount. */
-  scale: Record<Color, number>;
-  containerPort: number;
-  cpu: number;
-  memory: number;
-  colors: Record<Color, ColorSettings>;
-  targetGroupArns: Record<Color, pulumi.Input<string>>;
+  /** An existing cluster's name or ARN; absent: a cluster is created. */
+  cluster?: pulumi.Input<string>;
+  /** Tasks at a scale of 100 (1-100, default 2). */
+  desiredCount?: pulumi.Input<number>;
+  containerPort: pulumi.Input<number>;
+  /** Fargate task CPU units (256-16384, default 256) and memory in MiB (512-122880, default 512). */
+  cpu?: pulumi.Input<number>;
+  memory?: pulumi.Input<number>;
+  colors: Record<Color, ColorTaskSetArgs>;
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   securityGroupId: pulumi.Input<string>;
-  assignPublicIp: boolean;
+  /** Default false. */
+  assignPublicIp?: pulumi.Input<boolean>;
   /** Task sets register targets only once the listener forwards to their target groups. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -63,16 +87,24 @@ export class ExternalService extends pulumi.ComponentResource {
   readonly executionRolePolicy: aws.iam.RolePolicyAttachment;
 
   constructor(name: string, args: ExternalServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    const existingCluster = args.cluster === undefined ? undefined : checkCluster(args.cluster);
+    const desiredCount = settingArg("desiredCount", args.desiredCount);
+    const containerPort = settingArg("containerPort", args.containerPort);
+    const cpu = settingArg("cpu", args.cpu);
+    const memory = settingArg("memory", args.memory);
+    const colors = Object.fromEntries(
+      COLORS.map((color) => [color, checkColorTaskSet(color, args.colors[color])]),
+    ) as Record<Color, ColorTaskSetArgs>;
     super("ecs-canary:aws:ExternalService", name, {}, opts);
 
     let clusterRef: pulumi.Output<string>;
-    if (args.cluster === undefined) {
+    if (existingCluster === undefined) {
       const cluster = new aws.ecs.Cluster(name, {}, { parent: this });
       clusterRef = cluster.arn;
       this.clusterName = cluster.name;
     } else {
-      clusterRef = pulumi.output(args.cluster);
-      this.clusterName = pulumi.output(clusterNameOf(args.cluster));
+      clusterRef = pulumi.output(existingCluster);
+      this.clusterName = clusterRef.apply(clusterNameOf);
     }
 
     this.logGroup = new aws.cloudwatch.LogGroup(name, { retentionInDays: 14 }, { parent: this });
@@ -92,7 +124,7 @@ export class ExternalService extends pulumi.ComponentResource {
       name,
       {
         cluster: clusterRef,
-        desiredCount: args.desiredCount,
+        desiredCount,
         deploymentController: {
           type: "EXTERNAL",
         } satisfies aws.types.input.ecs.ServiceDeploymentController,
@@ -102,41 +134,39 @@ export class ExternalService extends pulumi.ComponentResource {
 
     const region = aws.getRegionOutput({}, { parent: this }).region;
     const colorTaskSet = (color: Color): ColorTaskSet => {
-      const settings = args.colors[color];
+      const { image, version } = colors[color];
       const taskDefinition = new aws.ecs.TaskDefinition(
         `${name}-${color}`,
         {
           family: `${name}-${color}`,
-          cpu: String(args.cpu),
-          memory: String(args.memory),
+          cpu: pulumi.output(cpu).apply(String),
+          memory: pulumi.output(memory).apply(String),
           networkMode: "awsvpc",
           requiresCompatibilities: ["FARGATE"],
           executionRoleArn: this.executionRole.arn,
-          containerDefinitions: pulumi.jsonStringify([
-            {
-              name: CONTAINER_NAME,
-              image: settings.image,
-              cpu: args.cpu,
-              memory: args.memory,
-              essential: true,
-              environment: [{ name: "APPVERSION", value: settings.version }],
-              portMappings: [
+          containerDefinitions: pulumi
+            .all([image, version, cpu, memory, containerPort, this.logGroup.name, region])
+            .apply(([image, version, cpu, memory, containerPort, logGroup, region]) =>
+              JSON.stringify([
                 {
-                  containerPort: args.containerPort,
-                  hostPort: args.containerPort,
-                  protocol: "tcp",
-                },
-              ],
-              logConfiguration: {
-                logDriver: "awslogs",
-                options: {
-                  "awslogs-group": this.logGroup.name,
-                  "awslogs-region": region,
-                  "awslogs-stream-prefix": color,
-                },
-              },
-            } satisfies aws.ecs.ContainerDefinition,
-          ]),
+                  name: CONTAINER_NAME,
+                  image,
+                  cpu,
+                  memory,
+                  essential: true,
+                  environment: [{ name: "APPVERSION", value: version }],
+                  portMappings: [{ containerPort, hostPort: containerPort, protocol: "tcp" }],
+                  logConfiguration: {
+                    logDriver: "awslogs",
+                    options: {
+                      "awslogs-group": logGroup,
+                      "awslogs-region": region,
+                      "awslogs-stream-prefix": color,
+                    },
+                  },
+                } satisfies aws.ecs.ContainerDefinition,
+              ]),
+            ),
         },
         // IAM is eventually consistent: a task started before the role's policy has propagated
         // cannot pull its image or create its log stream.
@@ -153,16 +183,16 @@ export class ExternalService extends pulumi.ComponentResource {
           networkConfiguration: {
             subnets: args.subnetIds,
             securityGroups: [args.securityGroupId],
-            assignPublicIp: args.assignPublicIp,
+            assignPublicIp: args.assignPublicIp ?? false,
           },
           loadBalancers: [
             {
               containerName: CONTAINER_NAME,
-              containerPort: args.containerPort,
-              targetGroupArn: args.targetGroupArns[color],
+              containerPort,
+              targetGroupArn: colors[color].targetGroupArn,
             },
           ],
-          scale: { unit: "PERCENT", value: args.scale[color] },
+          scale: { unit: "PERCENT", value: colors[color].scale },
           waitUntilStable: true,
         },
         { parent: this, dependsOn: args.dependsOn },
@@ -173,4 +203,26 @@ export class ExternalService extends pulumi.ComponentResource {
 
     this.registerOutputs({ clusterName: this.clusterName, serviceName: this.service.name });
   }
+}
+
+function checkCluster(cluster: pulumi.Input<string>): pulumi.Input<string> {
+  return checked(cluster, (value) => {
+    if (value.trim() === "") throw new ConfigError("cluster", value, "must not be blank when set");
+  });
+}
+
+/** A colour's image and version are single tokens (see IMAGE_PATTERN, VERSION_PATTERN). */
+export function checkColorImage(color: Color, args: ColorImageArgs): ColorImageArgs {
+  return {
+    image: checked(args.image, (image) => parseImage(`colors.${color}.image`, image)),
+    version: checked(args.version, (version) => parseVersion(`colors.${color}.version`, version)),
+  };
+}
+
+function checkColorTaskSet(color: Color, args: ColorTaskSetArgs): ColorTaskSetArgs {
+  return {
+    ...checkColorImage(color, args),
+    scale: integerArg(`colors.${color}.scale`, args.scale, INTEGER_SETTINGS.canaryScale),
+    targetGroupArn: args.targetGroupArn,
+  };
 }

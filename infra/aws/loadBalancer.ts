@@ -1,27 +1,35 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, COLORS } from "../contract/settings";
+import { Color, COLORS, ConfigError, parseCertificateArn } from "../contract/settings";
 import { ColorWeights } from "../contract/weights";
+import { checked, integerArg, settingArg } from "./argChecks";
 
 export interface WeightedLoadBalancerArgs {
   vpcId: pulumi.Input<string>;
+  /** Two or more subnets in different Availability Zones. */
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   securityGroupId: pulumi.Input<string>;
-  listenerPort: number;
-  containerPort: number;
-  /** Weight per colour, 0-100 each; the listener rule forwards with these weights. */
-  weights: ColorWeights;
-  stickinessSeconds: number;
-  /** How long a target group drains a deregistering target (AWS's default is 300 s). */
-  deregistrationDelaySeconds: number;
+  /** The plain-HTTP listener's port; with a certificate it redirects to HTTPS on 443. */
+  listenerPort: pulumi.Input<number>;
+  /** The tasks' port: the target groups' port and their health check's. */
+  containerPort: pulumi.Input<number>;
+  /** Weight per colour (0-999 each); the listener rule forwards with these weights. */
+  weights: Record<Color, pulumi.Input<number>>;
+  /** Keeps a client on its target group this long (1 s-7 days); absent or 0: no stickiness. */
+  stickinessSeconds?: pulumi.Input<number>;
+  /** How long a target group drains a deregistering target: 0-3600 s, default 30 (AWS's: 300). */
+  deregistrationDelaySeconds?: pulumi.Input<number>;
   /**
    * ACM or IAM certificate: when set, the rule sits on an HTTPS listener on 443 and the
    * `listenerPort` listener redirects there; when absent, the rule sits on `listenerPort` (HTTP).
    */
-  certificateArn?: string;
+  certificateArn?: pulumi.Input<string>;
 }
 
 export const HTTPS_PORT = 443;
+
+/** A forward action's weight per target group (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupTuple.html). */
+export const TARGET_GROUP_WEIGHT = { min: 0, max: 999 };
 
 /**
  * The HTTPS listener's TLS policy: the one the ELB console now picks by default, TLS 1.3 and
@@ -82,6 +90,20 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
     args: WeightedLoadBalancerArgs,
     opts?: pulumi.ComponentResourceOptions,
   ) {
+    const https = args.certificateArn !== undefined;
+    const listenerPort = checkListenerPort(args.listenerPort, https);
+    const containerPort = settingArg("containerPort", args.containerPort);
+    const weights = {
+      blue: integerArg("weights.blue", args.weights.blue, TARGET_GROUP_WEIGHT),
+      green: integerArg("weights.green", args.weights.green, TARGET_GROUP_WEIGHT),
+    };
+    const stickinessSeconds = settingArg("stickinessSeconds", args.stickinessSeconds);
+    const deregistrationDelay = settingArg(
+      "deregistrationDelaySeconds",
+      args.deregistrationDelaySeconds,
+    );
+    const certificateArn =
+      args.certificateArn === undefined ? undefined : checkCertificateArn(args.certificateArn);
     super("ecs-canary:aws:WeightedLoadBalancer", name, {}, opts);
 
     this.loadBalancer = new aws.lb.LoadBalancer(
@@ -99,19 +121,18 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
       new aws.lb.TargetGroup(
         `${name}-${color}`,
         {
-          port: args.containerPort,
+          port: containerPort,
           protocol: "HTTP",
           targetType: "ip",
           vpcId: args.vpcId,
-          healthCheck: { ...HEALTH_CHECK, port: String(args.containerPort) },
-          deregistrationDelay: args.deregistrationDelaySeconds,
+          healthCheck: { ...HEALTH_CHECK, port: pulumi.output(containerPort).apply(String) },
+          deregistrationDelay,
           tags: { "ecs-canary:color": color },
         },
         { parent: this },
       );
     this.targetGroups = { blue: targetGroup("blue"), green: targetGroup("green") };
 
-    const https = args.certificateArn !== undefined;
     this.listener = new aws.lb.Listener(
       // The plain listener keeps its name, so turning HTTPS on updates it in place.
       https ? `${name}-https` : name,
@@ -122,9 +143,9 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
               port: HTTPS_PORT,
               protocol: "HTTPS",
               sslPolicy: TLS_POLICY,
-              certificateArn: args.certificateArn,
+              certificateArn,
             }
-          : { port: args.listenerPort, protocol: "HTTP" }),
+          : { port: listenerPort, protocol: "HTTP" }),
         defaultActions: [NOT_FOUND_ACTION],
       },
       { parent: this },
@@ -142,9 +163,9 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
             forward: {
               targetGroups: COLORS.map((color) => ({
                 arn: this.targetGroups[color].arn,
-                weight: args.weights[color],
+                weight: weights[color],
               })),
-              stickiness: stickiness(args.stickinessSeconds),
+              stickiness: pulumi.output(stickinessSeconds).apply(stickiness),
             },
           },
         ],
@@ -157,7 +178,7 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
         name,
         {
           loadBalancerArn: this.loadBalancer.arn,
-          port: args.listenerPort,
+          port: listenerPort,
           protocol: "HTTP",
           defaultActions: [REDIRECT_TO_HTTPS_ACTION],
         },
@@ -166,12 +187,12 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
       );
     }
 
-    const port = https ? HTTPS_PORT : args.listenerPort;
     const scheme = https ? "https" : "http";
     const defaultPort = https ? HTTPS_PORT : 80;
-    this.url = pulumi.interpolate`${scheme}://${this.loadBalancer.dnsName}${
-      port === defaultPort ? "" : `:${port}`
-    }`;
+    const portSuffix = pulumi
+      .output(https ? HTTPS_PORT : listenerPort)
+      .apply((port) => (port === defaultPort ? "" : `:${port}`));
+    this.url = pulumi.interpolate`${scheme}://${this.loadBalancer.dnsName}${portSuffix}`;
     this.appliedWeights = pulumi
       .all([this.rule.actions, this.targetGroups.blue.arn, this.targetGroups.green.arn])
       .apply(([actions, blueArn, greenArn]) =>
@@ -180,6 +201,26 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
 
     this.registerOutputs({ url: this.url, appliedWeights: this.appliedWeights });
   }
+}
+
+/** With a certificate the HTTPS listener takes 443, so the plain listener cannot be there too. */
+export function checkListenerPort(
+  port: pulumi.Input<number> | undefined,
+  https: boolean,
+): pulumi.Input<number> {
+  return checked(settingArg("listenerPort", port), (value) => {
+    if (https && value === HTTPS_PORT) {
+      throw new ConfigError(
+        "listenerPort",
+        String(value),
+        `must not be ${HTTPS_PORT} when certificateArn is set (the HTTPS listener takes ${HTTPS_PORT}; listenerPort redirects to it)`,
+      );
+    }
+  });
+}
+
+export function checkCertificateArn(arn: pulumi.Input<string>): pulumi.Input<string> {
+  return checked(arn, (value) => parseCertificateArn("certificateArn", value));
 }
 
 /** Stickiness of the forward action; disabled still needs a duration the API accepts (1 s-7 days). */

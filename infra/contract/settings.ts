@@ -97,6 +97,29 @@ export function otherColor(color: Color): Color {
   return color === "blue" ? "green" : "blue";
 }
 
+/**
+ * The whole-number settings: the range each allows and the value it takes when unset. The
+ * program's settings and the AWS components' arguments are checked against the same table.
+ */
+export const INTEGER_SETTINGS = {
+  canaryWeight: { min: 0, max: 100, fallback: 0 },
+  canaryScale: { min: 0, max: 100, fallback: 100 },
+  desiredCount: { min: 1, max: 100, fallback: 2 },
+  containerPort: { min: 1, max: 65535, fallback: 4000 },
+  listenerPort: { min: 1, max: 65535, fallback: 80 },
+  cpu: { min: 256, max: 16384, fallback: 256 },
+  memory: { min: 512, max: 122880, fallback: 512 },
+  stickinessSeconds: { min: 0, max: 604800, fallback: 0 },
+  // The range AWS allows for deregistration_delay.timeout_seconds.
+  deregistrationDelaySeconds: { min: 0, max: 3600, fallback: 30 },
+  localPort: { min: 0, max: 65535, fallback: 0 },
+  metricsIntervalSeconds: { min: 1, max: 3600, fallback: 60 },
+  // Unset, the platform's delay: DEFAULT_SETTLE_SECONDS.
+  metricsSettleSeconds: { min: 0, max: 3600, fallback: undefined },
+} as const satisfies Record<string, { min: number; max: number; fallback: number | undefined }>;
+
+export type IntegerSetting = keyof typeof INTEGER_SETTINGS;
+
 export function parseInteger(key: string, raw: string, min: number, max: number): number {
   const trimmed = raw.trim();
   const value = Number(trimmed);
@@ -109,6 +132,18 @@ export function parseInteger(key: string, raw: string, min: number, max: number)
 function integer(get: RawConfig, key: string, fallback: number, min: number, max: number): number {
   const raw = get(key);
   return raw === undefined ? fallback : parseInteger(key, raw, min, max);
+}
+
+/** A setting of INTEGER_SETTINGS, its fallback when unset. */
+function tabled(get: RawConfig, key: Exclude<IntegerSetting, "metricsSettleSeconds">): number {
+  const { min, max, fallback } = INTEGER_SETTINGS[key];
+  return integer(get, key, fallback, min, max);
+}
+
+/** Refuses a number outside the setting's range, with the message a setting of that value gets. */
+export function checkInteger(key: IntegerSetting, value: number): number {
+  const { min, max } = INTEGER_SETTINGS[key];
+  return parseInteger(key, String(value), min, max);
 }
 
 /** An integer that Pulumi.yaml declares with an empty default: empty means the fallback. */
@@ -215,21 +250,19 @@ function optionalText(get: RawConfig, key: string): string | undefined {
 }
 
 /** An ACM certificate ARN, or an IAM server certificate's. */
+export const CERTIFICATE_ARN_PATTERN =
+  /^arn:aws[a-z-]*:(acm:[a-z0-9-]+:\d{12}:certificate\/|iam::\d{12}:server-certificate\/)\S+$/;
+export const CERTIFICATE_ARN_ALLOWED =
+  "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or an IAM server certificate ARN";
+
+export function parseCertificateArn(key: string, raw: string): string {
+  if (!CERTIFICATE_ARN_PATTERN.test(raw)) throw new ConfigError(key, raw, CERTIFICATE_ARN_ALLOWED);
+  return raw;
+}
+
 function certificateArn(get: RawConfig): string | undefined {
   const raw = optionalText(get, "certificateArn");
-  if (
-    raw !== undefined &&
-    !/^arn:aws[a-z-]*:(acm:[a-z0-9-]+:\d{12}:certificate\/|iam::\d{12}:server-certificate\/)\S+$/.test(
-      raw,
-    )
-  ) {
-    throw new ConfigError(
-      "certificateArn",
-      raw,
-      "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or an IAM server certificate ARN",
-    );
-  }
-  return raw;
+  return raw === undefined ? undefined : parseCertificateArn("certificateArn", raw);
 }
 
 function colorSettings(get: RawConfig, color: Color, image: string): ColorSettings {
@@ -241,6 +274,29 @@ function colorSettings(get: RawConfig, color: Color, image: string): ColorSettin
     latencyMs: integer(get, `${color}LatencyMs`, 0, 0, 60_000),
     crashAfterMs: integer(get, `${color}CrashAfterMs`, 0, 0, 3_600_000),
   };
+}
+
+/**
+ * An ALB needs subnets in at least two Availability Zones; the task subnets are private by
+ * default, the wrong place for an internet-facing balancer.
+ */
+export const MIN_ALB_SUBNETS = 2;
+export const ALB_SUBNETS_ALLOWED =
+  "needs two or more public subnets, in different Availability Zones, when vpcId is set";
+
+/**
+ * Refuses traffic for a canary colour without tasks: the ALB answers 503 for the share sent to
+ * a target group without registered targets, and those 503s appear in no target group's
+ * metrics, so no gate would see them.
+ */
+export function checkCanaryHasTasks(canaryWeight: number, canaryScale: number): void {
+  if (canaryWeight > 0 && canaryScale === 0) {
+    throw new ConfigError(
+      "canaryWeight",
+      String(canaryWeight),
+      "must be 0 while canaryScale is 0 (the canary colour has no tasks); set canaryScale first",
+    );
+  }
 }
 
 function networkSettings(get: RawConfig): NetworkSettings {
@@ -256,14 +312,8 @@ function networkSettings(get: RawConfig): NetworkSettings {
     }
   } else if (subnetIds.length === 0) {
     throw new ConfigError("vpcId", vpcId, "needs subnetIds (the existing VPC's subnets for tasks)");
-  } else if (albSubnetIds.length < 2) {
-    // An ALB needs subnets in at least two Availability Zones; the task subnets are private by
-    // default, the wrong place for an internet-facing balancer.
-    throw new ConfigError(
-      "albSubnetIds",
-      get("albSubnetIds") ?? "",
-      "needs two or more public subnets, in different Availability Zones, when vpcId is set",
-    );
+  } else if (albSubnetIds.length < MIN_ALB_SUBNETS) {
+    throw new ConfigError("albSubnetIds", get("albSubnetIds") ?? "", ALB_SUBNETS_ALLOWED);
   }
   return {
     vpcId,
@@ -278,19 +328,11 @@ export function parseSettings(get: RawConfig): Settings {
   if (platformRaw !== "aws" && platformRaw !== "local") {
     throw new ConfigError("platform", platformRaw, 'must be "aws" or "local"');
   }
-  const canaryWeight = integer(get, "canaryWeight", 0, 0, 100);
+  const canaryWeight = tabled(get, "canaryWeight");
   const stableColor = parseColor("stableColor", get("stableColor") ?? "blue");
   const image = parseImage("image", text(get, "image", DEFAULT_IMAGE));
-  const canaryScale = integer(get, "canaryScale", 100, 0, 100);
-  if (canaryWeight > 0 && canaryScale === 0) {
-    // The ALB answers 503 for the share sent to a target group without registered targets, and
-    // those 503s appear in no target group's metrics: no gate would see them.
-    throw new ConfigError(
-      "canaryWeight",
-      String(canaryWeight),
-      "must be 0 while canaryScale is 0 (the canary colour has no tasks); set canaryScale first",
-    );
-  }
+  const canaryScale = tabled(get, "canaryScale");
+  checkCanaryHasTasks(canaryWeight, canaryScale);
   return {
     platform: platformRaw,
     canaryWeight,
@@ -298,26 +340,25 @@ export function parseSettings(get: RawConfig): Settings {
     canaryColor: otherColor(stableColor),
     blue: colorSettings(get, "blue", image),
     green: colorSettings(get, "green", image),
-    desiredCount: integer(get, "desiredCount", 2, 1, 100),
+    desiredCount: tabled(get, "desiredCount"),
     canaryScale,
-    containerPort: integer(get, "containerPort", 4000, 1, 65535),
-    listenerPort: integer(get, "listenerPort", 80, 1, 65535),
-    cpu: integer(get, "cpu", 256, 256, 16384),
-    memory: integer(get, "memory", 512, 512, 122880),
-    stickinessSeconds: integer(get, "stickinessSeconds", 0, 0, 604800),
-    // The range AWS allows for deregistration_delay.timeout_seconds.
-    deregistrationDelaySeconds: integer(get, "deregistrationDelaySeconds", 30, 0, 3600),
+    containerPort: tabled(get, "containerPort"),
+    listenerPort: tabled(get, "listenerPort"),
+    cpu: tabled(get, "cpu"),
+    memory: tabled(get, "memory"),
+    stickinessSeconds: tabled(get, "stickinessSeconds"),
+    deregistrationDelaySeconds: tabled(get, "deregistrationDelaySeconds"),
     certificateArn: certificateArn(get),
     network: networkSettings(get),
     cluster: optionalText(get, "cluster"),
-    localPort: integer(get, "localPort", 0, 0, 65535),
-    metricsIntervalSeconds: integer(get, "metricsIntervalSeconds", 60, 1, 3600),
+    localPort: tabled(get, "localPort"),
+    metricsIntervalSeconds: tabled(get, "metricsIntervalSeconds"),
     metricsSettleSeconds: optionalInteger(
       get,
       "metricsSettleSeconds",
       DEFAULT_SETTLE_SECONDS[platformRaw],
-      0,
-      3600,
+      INTEGER_SETTINGS.metricsSettleSeconds.min,
+      INTEGER_SETTINGS.metricsSettleSeconds.max,
     ),
   };
 }

@@ -1,4 +1,5 @@
-import { COLORS, parseSettings } from "../../infra/contract/settings";
+import { awsStackOutputs } from "../../infra/aws/outputs";
+import { Color, COLORS, parseSettings } from "../../infra/contract/settings";
 import { StackOutputs } from "../../infra/contract/outputs";
 import { scalesFor, weightsFor } from "../../infra/contract/weights";
 import { StackPort } from "../../automation/stack/port";
@@ -90,39 +91,32 @@ export class MemoryStack implements StackPort {
     if (this.misapplyUpdates.has(this.updates))
       weights[s.canaryColor] = Math.max(0, weights[s.canaryColor] - 5);
     this.applied.push(update);
-    const color = (c: "blue" | "green") => ({
-      version: s[c].version,
-      targetGroupArn: `tg-${c}`,
-      targetGroupArnSuffix: `targetgroup/${c}`,
-      taskSetId: `ts-${c}-${s[c].version}`,
-      scale: scales[c],
-    });
-    this.last = {
-      platform: "aws",
-      url: "http://memory",
-      canaryWeight: s.canaryWeight,
-      stableColor: s.stableColor,
-      canaryColor: s.canaryColor,
-      weights,
-      blue: color("blue"),
-      green: color("green"),
-      loadBalancerArnSuffix: "app/memory/1",
-      listenerRuleArn: "rule",
-      containerPort: s.containerPort,
-      vpcId: "vpc-memory",
-      vpcCreated: s.network.vpcId === undefined,
-      clusterName: "memory",
-      serviceName: "svc",
-      region: "memory",
-      metricsSource: {
-        kind: "cloudwatch",
-        intervalSeconds: 60,
-        settleSeconds: 0,
-        region: "memory",
-        loadBalancerArnSuffix: "app/memory/1",
-        targetGroupArnSuffixes: { blue: "targetgroup/blue", green: "targetgroup/green" },
+    // The outputs the AWS program would export, from what the memory "platform" reports.
+    const group = (c: Color) => ({ arn: `tg-${c}`, arnSuffix: `targetgroup/${c}` });
+    const taskSet = (c: Color) => ({ taskSetId: `ts-${c}-${s[c].version}`, scale: scales[c] });
+    this.last = awsStackOutputs(
+      {
+        stableColor: s.stableColor,
+        canaryWeight: s.canaryWeight,
+        versions: { blue: s.blue.version, green: s.green.version },
+        containerPort: s.containerPort,
+        vpcCreated: s.network.vpcId === undefined,
+        // Its metrics are settled as soon as an interval ends.
+        metricsSettleSeconds: 0,
       },
-    };
+      {
+        url: "http://memory",
+        appliedWeights: weights,
+        targetGroups: { blue: group("blue"), green: group("green") },
+        taskSets: { blue: taskSet("blue"), green: taskSet("green") },
+        loadBalancerArnSuffix: "app/memory/1",
+        listenerRuleArn: "rule",
+        vpcId: "vpc-memory",
+        clusterName: "memory",
+        serviceName: "svc",
+        region: "memory",
+      },
+    );
     return this.last;
   }
 

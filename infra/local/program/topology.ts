@@ -16,6 +16,16 @@ export function taskCount(desiredCount: number, scalePercent: number): number {
 }
 
 /**
+ * The type LocalCanaryTopology registered before its type token was named after the class. Stacks deployed
+ * then find it, and through it all its children, under the new type: the engine combines a
+ * parent's aliases with each child's own name and type, so nothing is replaced
+ * (https://www.pulumi.com/docs/iac/concepts/resources/options/aliases/).
+ */
+export const LOCAL_CANARY_TOPOLOGY_ALIASES: pulumi.Alias[] = [
+  { type: "ecs-canary:local:CanaryTopology" },
+];
+
+/**
  * The article's topology on this machine: a blue and a green task set of
  * sample-service processes behind one weighted local load balancer.
  */
@@ -25,7 +35,15 @@ export class LocalCanaryTopology extends pulumi.ComponentResource {
   readonly outputs: pulumi.Output<StackOutputs>;
 
   constructor(name: string, args: LocalCanaryTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("ecs-canary:local:CanaryTopology", name, {}, opts);
+    super(
+      "ecs-canary:local:LocalCanaryTopology",
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), ...LOCAL_CANARY_TOPOLOGY_ALIASES],
+      },
+    );
     const { settings } = args;
     if (settings.platform !== "local") {
       throw new Error(`LocalCanaryTopology needs platform "local", got "${settings.platform}"`);

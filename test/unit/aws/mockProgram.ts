@@ -12,7 +12,28 @@ export interface Registered {
   state: Record<string, unknown>;
   /** URNs of the resources it depends on (dependsOn and the outputs its inputs use). */
   dependencies: string[];
+  /** Its URN as the engine makes it: the types of its parents and its own, and its name. */
+  urn: string;
+  /** Its parent's URN as the engine makes it; empty for a resource of the stack itself. */
+  parentUrn: string;
+  /** The aliases the program sent with it, as the engine receives them. */
+  aliases: AliasSpec[];
 }
+
+/**
+ * One alias as sent to the engine: a full URN, or the parts that differ from the resource's
+ * own (empty: unchanged); `parentUrn` is filled in with the current parent when not given.
+ */
+export type AliasSpec =
+  | { urn: string }
+  | {
+      name: string;
+      type: string;
+      stack: string;
+      project: string;
+      parentUrn: string;
+      noParent: boolean;
+    };
 
 export const REGION = "eu-west-1";
 const ACCOUNT = "123456789012";
@@ -56,6 +77,20 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         publicSubnetIds: ["subnet-pub-a", "subnet-pub-b"],
         privateSubnetIds: ["subnet-priv-a", "subnet-priv-b"],
       };
+    // The local platform's dynamic resources, as their providers report them.
+    case "pulumi-nodejs:dynamic/local:TaskSet":
+      return { taskSetId: `ts-${name}`, targets: [] };
+    case "pulumi-nodejs:dynamic/local:LoadBalancer":
+      return {
+        balancerId: "lb-0a1b2c3d4e5f",
+        url: "http://127.0.0.1:8080",
+        adminUrl: "http://127.0.0.1:8081",
+        targetGroups: {
+          blue: "targetgroup/blue/0a1b2c3d4e5f",
+          green: "targetgroup/green/0a1b2c3d4e5f",
+        },
+        applied: { weights: inputs.weights },
+      };
     default:
       return {};
   }
@@ -63,13 +98,62 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
 
 /** Inputs that the installed @pulumi/aws and @pulumi/awsx typings do not allow. */
 const violations: SchemaViolation[] = [];
-/** Dependencies of the registration in flight, by `type::name`: the mocks' arguments omit them. */
-const pendingDependencies = new Map<string, string[]>();
+/** What the mocks' arguments omit, of the registration in flight, by `type::name`. */
+const pending = new Map<
+  string,
+  { dependencies: string[]; aliases: AliasSpec[]; urn: string; parentUrn: string }
+>();
+/**
+ * The engine's URN of each resource, by the URN the mock monitor gave it. The mock monitor
+ * qualifies a child's type with its parent's type only; the engine with the whole chain of
+ * parent types (`a$b$c`), and a changed type anywhere in the chain changes the URN.
+ */
+const engineUrns = new Map<string, string>();
+
+/** The URN the engine gives a resource of `type` and `name` under the parent with `parentUrn`. */
+export function engineUrn(parentUrn: string | undefined, type: string, name: string): string {
+  const parentType = parentUrn?.split("::")[2];
+  const qualified =
+    parentType === undefined || parentType === "pulumi:pulumi:Stack"
+      ? type
+      : `${parentType}$${type}`;
+  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+}
+
+interface AliasMessage {
+  getUrn(): string;
+  getSpec():
+    | {
+        getName(): string;
+        getType(): string;
+        getStack(): string;
+        getProject(): string;
+        getParenturn(): string;
+        getNoparent(): boolean;
+      }
+    | undefined;
+}
 
 interface RegisterRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+  getAliasesList(): AliasMessage[];
+  getParent(): string;
+}
+
+function aliasSpec(alias: AliasMessage): AliasSpec {
+  const spec = alias.getSpec();
+  if (spec === undefined) return { urn: alias.getUrn() };
+  const parentUrn = spec.getParenturn();
+  return {
+    name: spec.getName(),
+    type: spec.getType(),
+    stack: spec.getStack(),
+    project: spec.getProject(),
+    parentUrn: parentUrn === "" ? "" : (engineUrns.get(parentUrn) ?? parentUrn),
+    noParent: spec.getNoparent(),
+  };
 }
 
 let mocksSet = false;
@@ -82,14 +166,19 @@ function ensureMocks() {
         violations.push(...checkResourceInputs(args.type, args.name, args.inputs));
         const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
         const key = `${args.type}::${args.name}`;
-        const dependencies = pendingDependencies.get(key) ?? [];
-        pendingDependencies.delete(key);
+        const extra = pending.get(key);
+        if (extra === undefined) throw new Error(`no request seen for ${key}`);
+        pending.delete(key);
+        const { dependencies, aliases, urn, parentUrn } = extra;
         registered.push({
           type: args.type,
           name: args.name,
           inputs: args.inputs,
           state,
           dependencies,
+          urn,
+          parentUrn,
+          aliases,
         });
         return { id: `${args.name}-id`, state };
       },
@@ -102,15 +191,32 @@ function ensureMocks() {
     "test",
     false,
   );
-  // setMocks installs its monitor synchronously; wrap it to read each request's dependencies.
+  // setMocks installs its monitor synchronously; wrap it to read what each request carries
+  // beyond the mocks' arguments, and the URN it is answered with.
+  type Callback = (error: unknown, response?: { getUrn(): string }) => void;
   const monitor = runtimeSettings.getMonitor() as unknown as {
-    registerResource(request: RegisterRequest, callback: unknown): void;
+    registerResource(request: RegisterRequest, callback: Callback): void;
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) => {
     const key = `${request.getType()}::${request.getName()}`;
-    pendingDependencies.set(key, request.getDependenciesList());
-    register(request, callback);
+    const parent = request.getParent();
+    const parentUrn = parent === "" ? "" : (engineUrns.get(parent) ?? parent);
+    const urn = engineUrn(
+      parentUrn === "" ? undefined : parentUrn,
+      request.getType(),
+      request.getName(),
+    );
+    pending.set(key, {
+      dependencies: request.getDependenciesList(),
+      aliases: request.getAliasesList().map(aliasSpec),
+      urn,
+      parentUrn,
+    });
+    register(request, (error, response) => {
+      if (response !== undefined) engineUrns.set(response.getUrn(), urn);
+      callback(error, response);
+    });
   };
 }
 
@@ -152,6 +258,7 @@ export async function runUnderMocks<T>(
   ensureMocks();
   registered.length = 0;
   violations.length = 0;
+  engineUrns.clear();
   const result = await body();
   await settings.waitForRPCs();
   assertSchema();

@@ -104,6 +104,8 @@ describe("schema-checked mocks: inputs against the installed @pulumi/aws and @pu
       "aws:lb/listenerRule:ListenerRule",
     ]);
     expect(checkResourceInputs("ecs-canary:aws:Anything", "x", { whatever: 1 })).to.deep.equal([]);
+    expect(checkResourceInputs("pulumi-nodejs:dynamic/local:TaskSet", "x", {})).to.deep.equal([]);
+    expect(checkResourceInputs("pulumi-nodejs:dynamic/other:Thing", "x", {})).to.have.length(1);
     expect(checkResourceInputs("gcp:compute/instance:Instance", "x", {})).to.have.length(1);
   });
 });

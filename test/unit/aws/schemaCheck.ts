@@ -22,8 +22,12 @@ export function formatViolation(v: SchemaViolation): string {
   return `${v.resource}: ${v.path}: ${v.message}`;
 }
 
-/** Resource types of our own (component resources): they have no declared inputs to check. */
-export const OWN_TYPE_PREFIX = "ecs-canary:";
+/**
+ * Resource types of our own, with no package declaring their inputs: component resources, and
+ * the local platform's dynamic resources (typed by their Args interfaces, read by their own
+ * providers).
+ */
+export const OWN_TYPE_PREFIXES = ["ecs-canary:", "pulumi-nodejs:dynamic/local:"];
 
 const PACKAGES: Record<string, string> = { aws: "@pulumi/aws", awsx: "@pulumi/awsx" };
 
@@ -387,7 +391,7 @@ class Checker {
  * Every way the inputs of a resource of type `type` break the installed packages' declared
  * input types: unknown keys, values of the wrong kind (string, number, boolean, object,
  * array) or outside a declared set of literals, missing required inputs; recursively through
- * nested objects and arrays. Component types of our own are not checked.
+ * nested objects and arrays. Types of our own are not checked.
  */
 export function checkResourceInputs(
   type: string,
@@ -395,7 +399,7 @@ export function checkResourceInputs(
   inputs: Record<string, unknown>,
 ): SchemaViolation[] {
   const resource = `${type} "${name}"`;
-  if (type.startsWith(OWN_TYPE_PREFIX)) return [];
+  if (OWN_TYPE_PREFIXES.some((prefix) => type.startsWith(prefix))) return [];
   const location = argsLocation(type);
   if (location === undefined) {
     return [{ resource, path: "(type)", message: "no installed package declares its inputs" }];
