@@ -7,20 +7,21 @@ import { Color } from "../../infra/contract/settings";
 import { createReporter } from "../cli/reporter";
 import { startCli } from "../cli/spawnCli";
 import { formatDuration } from "../release/duration";
-import { ReleaseEvent } from "../release/engine";
-import { decodeState, isActive, RELEASE_KEY } from "../release/state";
+import { DriverEvent } from "../cli/text";
+import { isActive } from "../release/state";
 import { PulumiStack } from "../stack/pulumiStack";
+import { releaseOf } from "../stack/stackTraffic";
 
 const STACK = "local";
 
-type TimedEvent = ReleaseEvent & { time: string };
+type TimedEvent = DriverEvent & { time: string };
 
 /** Runs the CLI with --json and renders its events with the CLI's own live view. */
 async function cli(args: string[]): Promise<{ code: number | null; events: TimedEvent[] }> {
   const reporter = createReporter(process.stdout.isTTY ? "live" : "plain", false);
   const run = await startCli([...args, "--stack", STACK], {
     inheritStderr: true,
-    onEvent: (event) => reporter.report(event as unknown as ReleaseEvent),
+    onEvent: (event) => reporter.report(event as unknown as DriverEvent),
   }).done;
   reporter.stop();
   return { code: run.code, events: run.events as unknown as TimedEvent[] };
@@ -45,7 +46,7 @@ async function main(): Promise<number> {
   say("bringing up the local stack (sample services and a weighted balancer on loopback)");
   const stack = await PulumiStack.open(STACK);
   const config = await stack.getConfig();
-  if (isActive(decodeState(config[RELEASE_KEY]))) {
+  if (isActive(releaseOf(config))) {
     say("a release was in progress on the local stack: aborting it first");
     await cli(["abort"]);
   }
