@@ -59,6 +59,6 @@ export function errorLine(text: string): string {
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l !== "");
-  const error = lines.find((l) => /^error: /i.test(l) && !/^error: update failed$/i.test(l));
-  return (error ?? lines[0] ?? text).replace(/^error: /i, "").slice(0, 600);
+  const error = lines.find((l) => /^error: /.test(l) && !/^error: update failed$/.test(l));
+  return (error ?? lines[0] ?? text).replace(/^error: /, "").slice(0, 600);
 }

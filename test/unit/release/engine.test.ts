@@ -17,7 +17,7 @@ import {
 } from "../../../automation/release/errors";
 import { parseSteps } from "../../../automation/release/plan";
 import { GateSettings, ReleaseRequest } from "../../../automation/release/state";
-import { releaseOf, StackTraffic } from "../../../automation/stack/stackTraffic";
+import { releaseOf } from "../../../automation/stack/stackTraffic";
 import { describePlan, errorMessage, outcomeMessage } from "../../../automation/cli/text";
 import { FakeClock } from "../../support/fakeClock";
 import { MemoryStack } from "../../support/memoryStack";
@@ -74,7 +74,7 @@ function setup(
   const metrics = new ScriptedGate(opts.metrics ?? (() => "pass"));
   const events: ReleaseEvent[] = [];
   // Updates are reported by the traffic port: through deps.report, so a test can swap it.
-  const traffic = new StackTraffic(stack, { clock, report: (e) => deps.report(e) });
+  const traffic = stack.ports({ clock, report: (e) => deps.report(e) });
   const deps: EngineDeps = {
     traffic,
     releases: traffic,
