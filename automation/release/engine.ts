@@ -29,10 +29,10 @@ export type EngineDeps = ReleasePorts;
  * so a run that dies at any point can be resumed by another from what the record says.
  */
 export class ReleaseEngine {
-  private readonly record: Recorder;
+  private readonly recorder: Recorder;
 
   constructor(private readonly deps: EngineDeps) {
-    this.record = new Recorder(deps);
+    this.recorder = new Recorder(deps);
   }
 
   // ---- commands ---------------------------------------------------------------------------
@@ -70,7 +70,7 @@ export class ReleaseEngine {
     // Checked and written with the release; its deploying phase runs it.
     await this.deps.traffic.stage(
       { color: fresh.canaryColor, version: fresh.version, image: request.image },
-      { purpose: deployPurpose(fresh), record: this.record.stamp(fresh) },
+      { purpose: deployPurpose(fresh), record: this.recorder.stamp(fresh) },
     );
     this.deps.report({ type: "release", release: fresh, resumed: false });
     return this.drive(fresh);
@@ -87,14 +87,14 @@ export class ReleaseEngine {
     }
     let next: ReleaseState = { ...release, status: "running" };
     if (now) {
-      next = this.record.decide(
+      next = this.recorder.decide(
         { ...next, phase: "promoting" },
         "promote",
         "approved",
         "promoted now by a person",
       );
     } else if (release.status === "paused") {
-      next = this.record.decide(
+      next = this.recorder.decide(
         { ...next, approvedSteps: [...release.approvedSteps, release.stepIndex] },
         "manual",
         "approved",
@@ -102,7 +102,7 @@ export class ReleaseEngine {
       );
     }
     // A promotion writes its state together with its settings, after they are checked.
-    if (!now) await this.record.save(next);
+    if (!now) await this.recorder.save(next);
     return this.drive(next);
   }
 
@@ -114,7 +114,7 @@ export class ReleaseEngine {
   async abort(keepCanary?: boolean): Promise<Outcome> {
     const release = await this.deps.releases.read();
     if (isActive(release) || release?.status === "failed") {
-      const aborting = this.record.decide(
+      const aborting = this.recorder.decide(
         {
           ...release,
           status: "running",
@@ -128,13 +128,13 @@ export class ReleaseEngine {
           ? "aborted by a person after a failed rollback"
           : "aborted by a person",
       );
-      return rollBack(aborting, "aborted", this.deps, this.record);
+      return rollBack(aborting, "aborted", this.deps, this.recorder);
     }
     if (canSwapBack(release))
-      return swapBack(release, keepCanary ?? release.keepCanary, this.deps, this.record);
+      return swapBack(release, keepCanary ?? release.keepCanary, this.deps, this.recorder);
     const { stable } = await this.deps.traffic.routing();
     await this.deps.traffic.shift(0, { purpose: "all traffic to the stable version" });
-    return this.record.finish({ kind: "aborted", detail: { type: "stable-serves", stable } });
+    return this.recorder.finish({ kind: "aborted", detail: { type: "stable-serves", stable } });
   }
 
   /** One weight change outside a release; a colour without tasks is scaled up first. */
@@ -158,7 +158,7 @@ export class ReleaseEngine {
       });
     }
     await this.deps.traffic.shift(weight, { purpose: `canary weight ${weight}%` });
-    return this.record.finish({
+    return this.recorder.finish({
       kind: "done",
       detail: { type: "weight-set", weight, canary, stable, scaledUp },
     });
@@ -190,7 +190,7 @@ export class ReleaseEngine {
     const { traffic, clock, signal } = this.deps;
     let state = start;
     for (;;) {
-      if (signal?.aborted) return this.record.finish(this.interrupted(state));
+      if (signal?.aborted) return this.recorder.finish(this.interrupted(state));
       switch (state.phase) {
         case "deploying": {
           // The rollout wrote it with the release: a resumed run finds it written.
@@ -204,46 +204,46 @@ export class ReleaseEngine {
               state,
               `the ${state.canaryColor} task set reports version ${reported}, not ${state.version}`,
               this.deps,
-              this.record,
+              this.recorder,
             );
           }
           state = { ...state, phase: "shifting", stepIndex: 0 };
-          await this.record.save(state);
+          await this.recorder.save(state);
           break;
         }
         case "shifting": {
           const weight = currentWeight(state);
           const purpose = `step ${state.stepIndex + 1}/${state.steps.length}: ${weight}% to ${state.version}`;
-          const record = this.record.stamp(state);
+          const record = this.recorder.stamp(state);
           const outputs = await this.guarded(() => traffic.shift(weight, { purpose, record }));
           if (typeof outputs === "string") return this.failedUpdate(state, outputs);
           const startedAt = clock.now();
           const stepStarts = [...state.stepStarts.slice(0, state.stepIndex), startedAt];
           state = { ...state, phase: "gating", stepStartedAt: startedAt, stepStarts };
-          await this.record.save(state);
+          await this.recorder.save(state);
           this.deps.report({ type: "step", release: state });
           break;
         }
         case "gating": {
           const verdict = await gateStep(state, this.deps, (latest) => this.approved(latest));
           if (verdict.kind === "stopped") {
-            if (verdict.by === "interrupt") return this.record.finish(this.interrupted(state));
+            if (verdict.by === "interrupt") return this.recorder.finish(this.interrupted(state));
             const detail = { type: "changed-meanwhile" } as const;
-            return this.record.finish({ kind: "aborted", detail, release: verdict.release });
+            return this.recorder.finish({ kind: "aborted", detail, release: verdict.release });
           }
           if (verdict.kind === "fail")
-            return rollBack(state, verdict.reason, this.deps, this.record);
+            return rollBack(state, verdict.reason, this.deps, this.recorder);
           state = verdict.release;
           if (verdict.kind === "pause") {
-            state = this.record.decide(
+            state = this.recorder.decide(
               { ...state, status: "paused" },
               "manual",
               "pause",
               verdict.reason,
             );
-            await this.record.save(state);
+            await this.recorder.save(state);
             const detail = { type: "paused", reason: verdict.reason } as const;
-            return this.record.finish({ kind: "paused", detail, release: state });
+            return this.recorder.finish({ kind: "paused", detail, release: state });
           }
           // Not saved here: the next phase writes its state together with its settings.
           const last = state.stepIndex === state.steps.length - 1;
@@ -254,13 +254,13 @@ export class ReleaseEngine {
         }
         case "promoting": {
           const purpose = `promote ${state.version}: ${state.canaryColor} becomes stable`;
-          const record = this.record.stamp(state);
+          const record = this.recorder.stamp(state);
           const color = state.canaryColor;
           const promoted = await this.guarded(() => traffic.promote(color, { purpose, record }));
           if (typeof promoted === "string") {
             return this.failedUpdate(state, `promotion failed: ${promoted}`);
           }
-          state = this.record.decide(
+          state = this.recorder.decide(
             {
               ...state,
               status: "promoted",
@@ -271,7 +271,7 @@ export class ReleaseEngine {
             "pass",
             `${state.version} promoted: ${state.canaryColor} serves 100%; ${state.stableColor} (${state.previousVersion}) scales down in ${formatDuration(state.scaleDownDelayMs)}`,
           );
-          await this.record.save(state);
+          await this.recorder.save(state);
           this.deps.report({ type: "step", release: state });
           break;
         }
@@ -279,26 +279,26 @@ export class ReleaseEngine {
           const wait = (state.scaleDownAt ?? 0) - clock.now();
           if (wait > 0) {
             await clock.sleep(wait, signal);
-            if (signal?.aborted) return this.record.finish(this.interrupted(state));
+            if (signal?.aborted) return this.recorder.finish(this.interrupted(state));
             const latest = await this.deps.releases.read();
             if (!canSwapBack(latest) || latest.id !== state.id) {
               const detail = { type: "undone-meanwhile" } as const;
-              return this.record.finish({ kind: "aborted", detail, release: latest });
+              return this.recorder.finish({ kind: "aborted", detail, release: latest });
             }
           }
           await traffic.scale(state.stableColor, 0, {
             purpose: `scale down ${state.stableColor} (${state.previousVersion})`,
-            record: this.record.stamp(state),
+            record: this.recorder.stamp(state),
           });
           state = { ...state, phase: "done" };
-          await this.record.save(state);
+          await this.recorder.save(state);
           break;
         }
         case "rolling-back":
-          return rollBack(state, state.outcome ?? "rolled back", this.deps, this.record);
+          return rollBack(state, state.outcome ?? "rolled back", this.deps, this.recorder);
         case "done": {
           const kind = state.status === "promoted" ? "promoted" : "done";
-          return this.record.finish({ kind, detail: { type: "finished" }, release: state });
+          return this.recorder.finish({ kind, detail: { type: "finished" }, release: state });
         }
       }
     }
@@ -306,20 +306,20 @@ export class ReleaseEngine {
 
   /** A person approved the current step at the prompt: recorded before the release goes on. */
   private async approved(latest: ReleaseState): Promise<ReleaseState> {
-    const approved = this.record.decide(
+    const approved = this.recorder.decide(
       { ...latest, approvedSteps: [...latest.approvedSteps, latest.stepIndex] },
       "manual",
       "approved",
       `step ${latest.stepIndex + 1} approved at the prompt`,
     );
-    await this.record.save(approved);
+    await this.recorder.save(approved);
     return approved;
   }
 
   /** An update of the release failed: roll back, unless it failed because of Ctrl-C. */
   private async failedUpdate(state: ReleaseState, reason: string): Promise<Outcome> {
-    if (this.deps.signal?.aborted) return this.record.finish(this.interrupted(state));
-    return rollBack(state, reason, this.deps, this.record);
+    if (this.deps.signal?.aborted) return this.recorder.finish(this.interrupted(state));
+    return rollBack(state, reason, this.deps, this.recorder);
   }
 
   // ---- state ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ export async function rollBack(
   state: ReleaseState,
   reason: string,
   ports: ReleasePorts,
-  record: Recorder,
+  recorder: Recorder,
 ): Promise<Outcome> {
   const aborted = state.phase === "rolling-back" && reason === "aborted";
   let rolling: ReleaseState = {
@@ -23,7 +23,7 @@ export async function rollBack(
     outcome: state.outcome ?? reason,
   };
   if (state.phase !== "rolling-back") {
-    rolling = record.decide(rolling, "rollback", "fail", reason);
+    rolling = recorder.decide(rolling, "rollback", "fail", reason);
   }
   const canary = `${state.canaryColor} (${state.version})`;
   const stable = `${state.stableColor} (${state.previousVersion})`;
@@ -32,12 +32,12 @@ export async function rollBack(
   let note = keep ? `${canary} keeps running (--keep-canary)` : `${canary} scaled to 0`;
   let failure = await tryRollBack(ports, state, keep, {
     purpose: `roll back: all traffic to ${stable}, ${note}`,
-    record: record.stamp(rolling),
+    record: recorder.stamp(rolling),
   });
   if (failure !== undefined && keep) {
     const why = failure.message;
     note = `${canary} could not be kept running (${why}), so it was scaled to 0`;
-    rolling = record.decide(
+    rolling = recorder.decide(
       rolling,
       "rollback",
       "fail",
@@ -45,12 +45,12 @@ export async function rollBack(
     );
     failure = await tryRollBack(ports, state, false, {
       purpose: `roll back again: all traffic to ${stable}, ${canary} scaled to 0`,
-      record: record.stamp(rolling),
+      record: recorder.stamp(rolling),
     });
   }
   if (failure !== undefined) {
     const outcome = `${reason}; rollback update failed: ${failure.message}`;
-    await record.save({ ...rolling, status: "failed", outcome });
+    await recorder.save({ ...rolling, status: "failed", outcome });
     throw new InfrastructureError(
       `rollback of ${state.version} failed: ${failure.message}; the stack is set to 0% canary` +
         ` and ${state.canaryColor} at scale 0`,
@@ -62,8 +62,8 @@ export async function rollBack(
     status: aborted ? "aborted" : "rolled-back",
     phase: "done",
   };
-  await record.save(done);
-  return record.finish({
+  await recorder.save(done);
+  return recorder.finish({
     kind: aborted ? "aborted" : "rolled-back",
     detail: { type: "rolled-back", canaryNote: note },
     release: done,
@@ -95,7 +95,7 @@ export async function swapBack(
   release: ReleaseState & { status: "promoted" },
   keepCanary: boolean | undefined,
   ports: ReleasePorts,
-  record: Recorder,
+  recorder: Recorder,
 ): Promise<Outcome> {
   const { traffic } = ports;
   const old = release.stableColor;
@@ -110,7 +110,7 @@ export async function swapBack(
   const keep = keepCanary === true;
   const promoted = `${release.canaryColor} (${release.version})`;
   const canaryNote = keep ? `${promoted} keeps running (--keep-canary)` : `${promoted} scaled to 0`;
-  const swapped: ReleaseState = record.decide(
+  const swapped: ReleaseState = recorder.decide(
     {
       ...release,
       status: "aborted",
@@ -125,10 +125,10 @@ export async function swapBack(
   // One update: the rule moves all traffic to the old stable before the task sets change.
   await traffic.promote(old, {
     purpose: `swap back to the previous stable version, ${canaryNote}`,
-    record: record.stamp(swapped),
+    record: recorder.stamp(swapped),
     otherScale: keep ? 100 : 0,
   });
-  return record.finish({
+  return recorder.finish({
     kind: "aborted",
     detail: { type: "swapped-back", canaryNote, scaledUp },
     release: swapped,
