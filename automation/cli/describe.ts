@@ -1,10 +1,10 @@
 import { GateResult } from "../release/ports";
 import { formatDuration } from "../release/duration";
-import { ReleaseEvent } from "../release/engine";
 import { currentWeight, ReleaseState } from "../release/state";
+import { DriverEvent } from "./text";
 
 /** Human lines for the driver's events (plain output and the live view's log). */
-export function describeEvent(event: ReleaseEvent): string | undefined {
+export function describeEvent(event: DriverEvent): string | undefined {
   switch (event.type) {
     case "release":
       return (

@@ -1,4 +1,4 @@
-import { OutcomeKind } from "../release/engine";
+import { OutcomeKind } from "../release/ports";
 
 /** Exit codes of the driver; documented in --help and the README. */
 export const EXIT = {

@@ -6,10 +6,12 @@ import { ConfigError, parseInteger } from "../../infra/contract/settings";
 import { gatesFor } from "../gates/registry";
 import { JudgeInputError } from "../judge/types";
 import { TrafficGenerator } from "../load/generator";
-import { Clock, InfrastructureError, Outcome, ReleaseEngine } from "../release/engine";
-import { ReleaseInProgressError, UsageError } from "../release/errors";
+import { ReleaseEngine } from "../release/engine";
+import { DriverError, errorLine, ReleaseInProgressError, UsageError } from "../release/errors";
+import { Clock, Outcome, ReleaseEvent } from "../release/ports";
 import { PROJECT_ROOT } from "../stack/environment";
 import { PulumiStack } from "../stack/pulumiStack";
+import { StackTraffic } from "../stack/stackTraffic";
 import { TerminalApprover } from "./approver";
 import { sleep } from "./clock";
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from "./exitCodes";
@@ -18,8 +20,7 @@ import { DriverLock } from "./lock";
 import { createReporter, OutputMode, Reporter } from "./reporter";
 import { ReleaseFlags, releaseRequest } from "./releaseFlags";
 import { printStatus } from "./status";
-
-const COMMAND = "npx ecs-canary";
+import { describePlan, driverEvent, errorMessage, showOutcome } from "./text";
 
 const realClock: Clock = {
   now: () => Date.now(),
@@ -86,16 +87,18 @@ async function withEngine(
       load = new TrafficGenerator(outputs.url, args.load);
       load.start();
     }
+    const report = (event: ReleaseEvent) => reporter.report(driverEvent(event, stack.name));
+    const traffic = new StackTraffic(stack, { clock: realClock, report });
     const engine = new ReleaseEngine({
-      stack,
+      traffic,
+      releases: traffic,
       gates: gatesFor,
       approver: new TerminalApprover(
         Boolean(process.stdin.isTTY && process.stdout.isTTY) && !args.json,
       ),
       clock: realClock,
-      report: (event) => reporter.report(event),
+      report,
       signal: controller.signal,
-      command: COMMAND,
     });
     const result = await run(engine, reporter);
     reporter.stop();
@@ -103,7 +106,9 @@ async function withEngine(
       for (const line of result) process.stdout.write(`${line}\n`);
       return EXIT.ok;
     }
-    if (outputMode(args) === "live") process.stdout.write(`${result.kind}: ${result.message}\n`);
+    if (outputMode(args) === "live") {
+      process.stdout.write(`${result.kind}: ${showOutcome(result, stack.name).message}\n`);
+    }
     return exitCodeFor(result.kind, command);
   } finally {
     reporter.stop();
@@ -200,7 +205,11 @@ async function main(argv: string[]): Promise<number> {
       (y) => releaseOptions(y),
       (args) => {
         const request = releaseRequest(args as unknown as ReleaseFlags);
-        return set(withEngine("plan", args, (engine) => engine.plan(request), { lock: false }));
+        return set(
+          withEngine("plan", args, (engine) => engine.plan(request).then(describePlan), {
+            lock: false,
+          }),
+        );
       },
     )
     .command(
@@ -280,19 +289,13 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err: unknown) => {
       const code = exitCodeForError(err);
-      const message = err instanceof Error ? err.message : String(err);
-      process.stderr.write(
-        `ecs-canary: ${err instanceof InfrastructureError ? message : firstLines(message)}\n`,
-      );
+      // The driver's own errors are one line already, with what to run next; others are reduced to one.
+      const message =
+        err instanceof DriverError
+          ? errorMessage(err)
+          : errorLine(err instanceof Error ? err.message : String(err));
+      process.stderr.write(`ecs-canary: ${message}\n`);
       process.exit(code);
     },
   );
-}
-
-function firstLines(text: string): string {
-  return text
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .slice(0, 6)
-    .join("\n");
 }

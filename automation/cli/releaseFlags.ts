@@ -1,8 +1,8 @@
 import { ConfigError, parseImage, parseVersion } from "../../infra/contract/settings";
 import { parseDuration } from "../release/duration";
-import { ReleaseRequest } from "../release/engine";
 import { UsageError } from "../release/errors";
 import { parseSteps } from "../release/plan";
+import { ReleaseRequest } from "../release/state";
 import { GateFlags, gateSettingsFrom } from "./gateFlags";
 
 /** The flags of `rollout` and `plan`, as yargs parses them. */

@@ -1,12 +1,12 @@
 import { MultiBar, Presets, SingleBar } from "cli-progress";
 import { formatDuration } from "../release/duration";
-import { ReleaseEvent } from "../release/engine";
 import { describeEvent, describeGate } from "./describe";
+import { DriverEvent } from "./text";
 
 export type OutputMode = "live" | "plain" | "json";
 
 export interface Reporter {
-  report(event: ReleaseEvent): void;
+  report(event: DriverEvent): void;
   /** Engine output lines of updates (shown in plain mode only when verbose). */
   engineOutput(text: string): void;
   stop(): void;
@@ -14,7 +14,7 @@ export interface Reporter {
 
 /** One JSON object per line: the event as the engine emitted it, with a timestamp. */
 export class JsonReporter implements Reporter {
-  report(event: ReleaseEvent) {
+  report(event: DriverEvent) {
     process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
   }
   engineOutput() {}
@@ -24,7 +24,7 @@ export class JsonReporter implements Reporter {
 /** Plain lines, for logs and pipes. */
 export class PlainReporter implements Reporter {
   constructor(private readonly verbose: boolean) {}
-  report(event: ReleaseEvent) {
+  report(event: DriverEvent) {
     const line = describeEvent(event);
     if (line) process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   }
@@ -52,7 +52,7 @@ export class LiveReporter implements Reporter {
   );
   private bar?: SingleBar;
 
-  report(event: ReleaseEvent) {
+  report(event: DriverEvent) {
     if (event.type === "gates") {
       const { release, results, elapsedMs } = event;
       const step = release.steps[release.stepIndex];

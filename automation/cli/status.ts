@@ -1,7 +1,7 @@
 import { parseSettings } from "../../infra/contract/settings";
 import { formatDuration } from "../release/duration";
-import { decodeState, RELEASE_KEY } from "../release/state";
 import { PulumiStack } from "../stack/pulumiStack";
+import { releaseOf } from "../stack/stackTraffic";
 import { describePosition } from "./describe";
 import { EXIT } from "./exitCodes";
 
@@ -10,7 +10,7 @@ export async function printStatus(stackName: string, json: boolean): Promise<num
   const stack = await PulumiStack.open(stackName);
   const config = await stack.getConfig();
   const outputs = await stack.outputs();
-  const release = decodeState(config[RELEASE_KEY]);
+  const release = releaseOf(config);
   if (json) {
     process.stdout.write(
       `${JSON.stringify({ stack: stackName, config, outputs: outputs ?? null, release: release ?? null })}\n`,

@@ -9,15 +9,16 @@ import * as readline from "readline";
 import { Color } from "../../infra/contract/settings";
 import { createReporter } from "../cli/reporter";
 import { formatDuration } from "../release/duration";
-import { ReleaseEvent } from "../release/engine";
-import { decodeState, isActive, RELEASE_KEY } from "../release/state";
+import { DriverEvent } from "../cli/text";
+import { isActive } from "../release/state";
 import { PROJECT_ROOT } from "../stack/environment";
 import { PulumiStack } from "../stack/pulumiStack";
+import { releaseOf } from "../stack/stackTraffic";
 
 const STACK = "local";
 const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
 
-type TimedEvent = ReleaseEvent & { time: string };
+type TimedEvent = DriverEvent & { time: string };
 
 /**
  * Runs the CLI as a user or CI would, a process with --json, and renders its events with the
@@ -60,7 +61,7 @@ async function main(): Promise<number> {
   say("bringing up the local stack (sample services and a weighted balancer on loopback)");
   const stack = await PulumiStack.open(STACK);
   const config = await stack.getConfig();
-  if (isActive(decodeState(config[RELEASE_KEY]))) {
+  if (isActive(releaseOf(config))) {
     say("a release was in progress on the local stack: aborting it first");
     await cli(["abort"]);
   }

@@ -1,4 +1,5 @@
-import { Color } from "../../infra/contract/settings";
+import { Color, otherColor, parseVersion } from "../../infra/contract/settings";
+import { UsageError } from "./errors";
 import { Step } from "./plan";
 
 /**
@@ -38,8 +39,8 @@ export interface Decision {
 }
 
 /**
- * A release's progress, stored in the stack's config (`release`) so that any
- * driver, `status`, or a restart reads the same thing.
+ * A release's progress, kept by a ReleaseStore (on a stack: its `release` setting) so that
+ * any driver, `status`, or a restart reads the same thing.
  */
 export interface ReleaseState {
   id: string;
@@ -111,29 +112,53 @@ export function currentWeight(state: ReleaseState): number {
   return state.stepIndex < 0 ? 0 : state.steps[state.stepIndex].weight;
 }
 
-export const RELEASE_KEY = "release";
-
-export function encodeState(state: ReleaseState): string {
-  return JSON.stringify(state);
-}
-
-export function decodeState(raw: string | undefined): ReleaseState | undefined {
-  if (raw === undefined || raw.trim() === "") return undefined;
-  try {
-    const parsed = JSON.parse(raw) as ReleaseState;
-    if (typeof parsed.version !== "string" || !Array.isArray(parsed.steps)) {
-      throw new Error("not a release");
-    }
-    return parsed;
-  } catch (err) {
-    throw new Error(
-      `the stack setting ${RELEASE_KEY} is not a release written by ecs-canary (${(err as Error).message}); ` +
-        `remove it with \`pulumi config rm ${RELEASE_KEY}\` if nothing is in progress`,
-    );
-  }
-}
-
 /** Keeps the last decisions only, so the stack config stays small. */
 export function withDecision(state: ReleaseState, decision: Decision, keep = 50): ReleaseState {
   return { ...state, decisions: [...state.decisions, decision].slice(-keep) };
+}
+
+/** What a rollout is asked to release. */
+export interface ReleaseRequest {
+  version: string;
+  steps: Step[];
+  gates: GateSettings;
+  scaleDownDelayMs: number;
+  /** Container image for the new version (default: the canary colour's current image). */
+  image?: string;
+  /** After a rollback, keep the canary colour's tasks running (for debugging) instead of scaling it to 0. */
+  keepCanary?: boolean;
+}
+
+/** A release of the request onto the colour that is not `stable`, starting now, before its deploy. */
+export function newRelease(
+  request: ReleaseRequest,
+  stable: { color: Color; version: string },
+  now: number,
+): ReleaseState {
+  if (request.steps.length === 0) throw new UsageError("the release has no steps");
+  parseVersion("version", request.version);
+  if (stable.version === request.version) {
+    throw new UsageError(
+      `version ${request.version} is already the stable version on ${stable.color}; nothing to release`,
+    );
+  }
+  return {
+    id: `${request.version}@${now}`,
+    version: request.version,
+    previousVersion: stable.version,
+    stableColor: stable.color,
+    canaryColor: otherColor(stable.color),
+    steps: request.steps,
+    gates: request.gates,
+    stepIndex: -1,
+    phase: "deploying",
+    status: "running",
+    stepStarts: [],
+    approvedSteps: [],
+    scaleDownDelayMs: request.scaleDownDelayMs,
+    keepCanary: request.keepCanary === true,
+    startedAt: now,
+    updatedAt: now,
+    decisions: [],
+  };
 }

@@ -1,6 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
+import { load } from "js-yaml";
 import { findProjectRoot, isFile } from "../../infra/contract/projectPaths";
+import { parseSettings } from "../../infra/contract/settings";
+import { errorLine, UsageError } from "../release/errors";
 
 /** The project's root: the nearest folder above this module that holds Pulumi.yaml. */
 export const PROJECT_ROOT = findProjectRoot(__dirname, isFile);
@@ -11,11 +14,41 @@ export const PULUMI_TOOLS = path.join(PROJECT_ROOT, ".tools", "pulumi");
 /** The file backend of stacks on the local platform (this machine only). */
 export const LOCAL_BACKEND_DIR = path.join(PROJECT_ROOT, ".pulumi-state", "backend");
 
-/** Whether the stack's settings file selects the local platform. */
+/** The project's namespace of settings in a stack file (`ecs-canary:platform`). */
+const NAMESPACE = "ecs-canary";
+
+/**
+ * Whether the stack's settings file selects the local platform, read as the program reads it:
+ * the file's YAML (parsed with js-yaml, as Pulumi's Automation API reads stack files), the
+ * value as Pulumi hands it to the program (a string; other scalars as text), then the
+ * contract's rule for `platform` (default aws; anything but aws or local is refused).
+ * A stack without a settings file is not local.
+ */
 export function isLocalStack(stackName: string, root = PROJECT_ROOT): boolean {
   const file = path.join(root, `Pulumi.${stackName}.yaml`);
   if (!fs.existsSync(file)) return false;
-  return /^\s*ecs-canary:platform:\s*["']?local["']?\s*$/m.test(fs.readFileSync(file, "utf8"));
+  let parsed: unknown;
+  try {
+    parsed = load(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new UsageError(
+      `invalid stack file ${path.basename(file)}: ${errorLine((err as Error).message)}`,
+    );
+  }
+  const config = isMap(parsed) && isMap(parsed.config) ? parsed.config : {};
+  const raw = config[`${NAMESPACE}:platform`];
+  const platform =
+    raw === undefined || raw === null
+      ? undefined
+      : typeof raw === "string"
+        ? raw
+        : JSON.stringify(raw);
+  // Only the platform: the other settings are checked where they are used.
+  return parseSettings((key) => (key === "platform" ? platform : undefined)).platform === "local";
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { StackOutputs } from "../../infra/contract/outputs";
+import { errorLine } from "../release/errors";
 import { StackPort } from "./port";
 import { isAlive, StackLockHolder, stackLockHolder } from "./processes";
 import {
@@ -23,13 +24,6 @@ export class PulumiError extends Error {
     super(`${action} failed: ${errorLine(err instanceof Error ? err.message : String(err))}`);
     this.name = "PulumiError";
   }
-}
-
-/** The first `error:` line of the CLI's output (the rest is noise for a person), without the prefix. */
-export function errorLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim());
-  const error = lines.find((l) => /^error: /.test(l) && !/^error: update failed$/.test(l));
-  return (error ?? lines.find((l) => l !== "") ?? text).replace(/^error: /, "").slice(0, 600);
 }
 
 async function attempt<T>(action: string, run: () => Promise<T>): Promise<T> {
@@ -102,8 +96,10 @@ export class PulumiStack implements StackPort {
       .filter(([, v]) => v === undefined)
       .map(([k]) => `${PROJECT}:${k}`);
     if (set.length > 0) {
-      await this.stack.setAllConfig(
-        Object.fromEntries(set.map(([k, value]) => [`${PROJECT}:${k}`, { value }])),
+      await attempt(`writing settings of stack ${this.name}`, () =>
+        this.stack.setAllConfig(
+          Object.fromEntries(set.map(([k, value]) => [`${PROJECT}:${k}`, { value }])),
+        ),
       );
     }
     if (removed.length > 0) {

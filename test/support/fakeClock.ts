@@ -1,4 +1,4 @@
-import { Clock } from "../../automation/release/engine";
+import { Clock } from "../../automation/release/ports";
 
 /** Time that passes only when the engine sleeps. */
 export class FakeClock implements Clock {

@@ -3,6 +3,7 @@ import { Color, COLORS, parseSettings } from "../../infra/contract/settings";
 import { StackOutputs } from "../../infra/contract/outputs";
 import { scalesFor, weightsFor } from "../../infra/contract/weights";
 import { StackPort } from "../../automation/stack/port";
+import { StackTraffic, StackTrafficOptions } from "../../automation/stack/stackTraffic";
 
 /** What one update applied, as the platform would see it. */
 export interface AppliedUpdate {
@@ -19,7 +20,8 @@ export class Crash extends Error {}
 /**
  * A stack held in memory for unit tests of the release engine: settings as
  * Pulumi stores them, and an update that computes the outputs the program
- * would export. Failures are scripted per update.
+ * would export. Failures are scripted per update. `ports` gives the traffic port
+ * and release store over it, as the CLI builds them over a Pulumi stack.
  */
 export class MemoryStack implements StackPort {
   config: Record<string, string>;
@@ -34,6 +36,8 @@ export class MemoryStack implements StackPort {
    * stabilises) while such a version runs at a scale above 0 on either colour.
    */
   brokenVersions = new Set<string>();
+  /** Every settings write, in order: the values of one setConfig call. */
+  writes: Record<string, string | undefined>[] = [];
   /** Every update tried, applied or not, in order. */
   attempts: (AppliedUpdate & { failed: boolean })[] = [];
   /** Operation number (counting getConfig, setConfig and up) at which the process dies. */
@@ -63,6 +67,7 @@ export class MemoryStack implements StackPort {
 
   async setConfig(values: Record<string, string | undefined>) {
     this.tick();
+    this.writes.push({ ...values });
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) delete this.config[key];
       else this.config[key] = value;
@@ -125,6 +130,11 @@ export class MemoryStack implements StackPort {
     return this.last;
   }
 
+  /** The traffic port and the release store over this stack's settings. */
+  ports(options: StackTrafficOptions): StackTraffic {
+    return new StackTraffic(this, options);
+  }
+
   /** The canary weights of the updates so far, e.g. [0, 10, 50, 100, 0]. */
   weights(): string[] {
     return this.applied.map((a) => `${a.stableColor}:${a.canaryWeight}`);
@@ -145,6 +155,7 @@ export class MemoryStack implements StackPort {
     await this.up();
     this.applied = [];
     this.attempts = [];
+    this.writes = [];
     this.operations = 0;
     this.updates = 0;
     return this;

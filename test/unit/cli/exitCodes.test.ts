@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from "../../../automation/cli/exitCodes";
-import { OutcomeKind } from "../../../automation/release/engine";
+import { OutcomeKind } from "../../../automation/release/ports";
 
 describe("exitCodeFor", () => {
   const cases: [OutcomeKind, string, number][] = [

@@ -6,17 +6,19 @@ import {
   GateContext,
   GateResult,
   GateVerdict,
-} from "../../../automation/release/ports";
-import {
-  EngineDeps,
-  InfrastructureError,
-  ReleaseEngine,
+  Outcome,
   ReleaseEvent,
-  ReleaseRequest,
-} from "../../../automation/release/engine";
-import { ReleaseInProgressError, UsageError } from "../../../automation/release/errors";
+} from "../../../automation/release/ports";
+import { EngineDeps, ReleaseEngine } from "../../../automation/release/engine";
+import {
+  InfrastructureError,
+  ReleaseInProgressError,
+  UsageError,
+} from "../../../automation/release/errors";
 import { parseSteps } from "../../../automation/release/plan";
-import { decodeState, GateSettings, RELEASE_KEY } from "../../../automation/release/state";
+import { GateSettings, ReleaseRequest } from "../../../automation/release/state";
+import { releaseOf } from "../../../automation/stack/stackTraffic";
+import { describePlan, errorMessage, outcomeMessage } from "../../../automation/cli/text";
 import { FakeClock } from "../../support/fakeClock";
 import { MemoryStack } from "../../support/memoryStack";
 
@@ -71,8 +73,11 @@ function setup(
   const clock = opts.clock ?? new FakeClock();
   const metrics = new ScriptedGate(opts.metrics ?? (() => "pass"));
   const events: ReleaseEvent[] = [];
+  // Updates are reported by the traffic port: through deps.report, so a test can swap it.
+  const traffic = stack.ports({ clock, report: (e) => deps.report(e) });
   const deps: EngineDeps = {
-    stack,
+    traffic,
+    releases: traffic,
     clock,
     gates: () => [new BakeGate(), metrics],
     approver: opts.approver ?? new ScriptedApprover(["unavailable"]),
@@ -85,7 +90,10 @@ function setup(
 /** The stack most tests start from: blue stable on 1.0.1, green on 1.0.0. */
 const devStack = () => new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
 
-const release = (stack: MemoryStack) => decodeState(stack.config[RELEASE_KEY]);
+const release = (stack: MemoryStack) => releaseOf(stack.config);
+
+/** What the CLI says about an outcome on the tests' stack. */
+const message = (outcome: Outcome) => outcomeMessage(outcome, "dev");
 
 describe("release engine", () => {
   it("walks 10/50/100, promotes, then scales the old stable down after the delay", async () => {
@@ -141,7 +149,7 @@ describe("release engine", () => {
     const outcome = await engine.rollout(request());
     expect(outcome.kind).to.equal("rolled-back");
     expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:50", "blue:0"]);
-    expect(outcome.message).to.contain("metrics: scripted fail (errors 12/600 vs 6/5400)");
+    expect(message(outcome)).to.contain("metrics: scripted fail (errors 12/600 vs 6/5400)");
     expect(release(stack)).to.include({ status: "rolled-back", phase: "done" });
     expect(stack.config).to.include({ stableColor: "blue", canaryWeight: "0" });
   });
@@ -151,7 +159,7 @@ describe("release engine", () => {
     const start = clock.now();
     const outcome = await engine.rollout(request());
     expect(outcome.kind).to.equal("rolled-back");
-    expect(outcome.message).to.match(
+    expect(message(outcome)).to.match(
       /inconclusive for 6m \(bake 1m \+ 5m allowed\): metrics: scripted inconclusive/,
     );
     expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
@@ -181,7 +189,7 @@ describe("release engine", () => {
     const first = setup({ stack });
     const paused = await first.engine.rollout(request({ gates: gates({ manual: true }) }));
     expect(paused.kind).to.equal("paused");
-    expect(paused.message).to.contain("npx ecs-canary promote --stack dev");
+    expect(message(paused)).to.contain("npx ecs-canary promote --stack dev");
     expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
     expect(release(stack)).to.include({ status: "paused", stepIndex: 0 });
 
@@ -207,7 +215,7 @@ describe("release engine", () => {
     const { stack, engine } = setup({ approver });
     const outcome = await engine.rollout(request({ gates: gates({ manual: true }) }));
     expect(outcome.kind).to.equal("rolled-back");
-    expect(outcome.message).to.contain("manual: rejected at the prompt");
+    expect(message(outcome)).to.contain("manual: rejected at the prompt");
     expect(approver.asked).to.equal(2);
     expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:50", "blue:0"]);
   });
@@ -242,7 +250,7 @@ describe("release engine", () => {
     };
     const promoted = await first.engine.rollout(request());
     expect(promoted.kind).to.equal("promoted");
-    expect(promoted.message).to.contain("still runs for an instant abort");
+    expect(message(promoted)).to.contain("still runs for an instant abort");
     const outcome = await setup({ stack }).engine.abort();
     expect(outcome.kind).to.equal("aborted");
     expect(stack.weights()).to.deep.equal([
@@ -256,7 +264,7 @@ describe("release engine", () => {
     // Blue still ran: no scale-up first; green (the undone version) goes to 0 in the same update.
     expect(stack.applied.at(-1)).to.include({ canaryScale: 0, blueVersion: "1.0.1" });
     expect(stack.last?.blue.scale).to.equal(100);
-    expect(outcome.message).to.equal(
+    expect(message(outcome)).to.equal(
       "promotion of 1.0.2 undone: blue serves 1.0.1 at 100%; green (1.0.2) scaled to 0",
     );
   });
@@ -266,9 +274,7 @@ describe("release engine", () => {
     stack.failUpdates.add(3);
     const outcome = await setup({ stack }).engine.rollout(request());
     expect(outcome.kind).to.equal("rolled-back");
-    expect(outcome.message).to.contain(
-      "update failed (step 2/3: 50% to 1.0.2): error: update 3 failed",
-    );
+    expect(message(outcome)).to.contain("update failed (step 2/3: 50% to 1.0.2): update 3 failed");
     expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
   });
 
@@ -277,7 +283,7 @@ describe("release engine", () => {
     stack.misapplyUpdates.add(2);
     const outcome = await setup({ stack }).engine.rollout(request());
     expect(outcome.kind).to.equal("rolled-back");
-    expect(outcome.message).to.contain(
+    expect(message(outcome)).to.contain(
       "weight mismatch after update (step 1/3: 10% to 1.0.2): asked blue 90% / green 10%, the load balancer reports blue 90% / green 5%",
     );
     expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
@@ -288,7 +294,7 @@ describe("release engine", () => {
     stack.failUpdates.add(5);
     const outcome = await setup({ stack }).engine.rollout(request());
     expect(outcome.kind).to.equal("rolled-back");
-    expect(outcome.message).to.contain("promotion failed");
+    expect(message(outcome)).to.contain("promotion failed");
     expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:50", "blue:100", "blue:0"]);
     expect(stack.config).to.include({ stableColor: "blue", canaryWeight: "0" });
   });
@@ -330,8 +336,8 @@ describe("release engine", () => {
     };
     const outcome = await ctx.engine.rollout(request());
     expect(outcome.kind).to.equal("interrupted");
-    expect(outcome.message).to.contain("npx ecs-canary rollout --stack dev --version 1.0.2");
-    expect(outcome.message).to.contain("npx ecs-canary abort --stack dev");
+    expect(message(outcome)).to.contain("npx ecs-canary rollout --stack dev --version 1.0.2");
+    expect(message(outcome)).to.contain("npx ecs-canary abort --stack dev");
     expect(ctx.stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:50"]);
     const resumed = await setup({ stack: ctx.stack }).engine.rollout(request());
     expect(resumed.kind).to.equal("promoted");
@@ -412,7 +418,7 @@ describe("release engine", () => {
         /1.0.1 is already the stable version on blue/,
       );
       expect(stack.applied).to.deep.equal([]);
-      expect(stack.config[RELEASE_KEY]).to.equal(undefined);
+      expect(stack.config.release).to.equal(undefined);
     });
 
     it("refuses set-weight outside 0..100 and during a release", async () => {
@@ -424,7 +430,7 @@ describe("release engine", () => {
       );
       await expectRejection(engine.setWeight("ten"), Error, /must be an integer from 0 to 100/);
       expect(stack.applied).to.deep.equal([]);
-      expect((await engine.setWeight("25")).message).to.equal(
+      expect(message(await engine.setWeight("25"))).to.equal(
         "green (1.0.0) gets 25%, blue (1.0.1) 75%",
       );
       expect(stack.weights()).to.deep.equal(["blue:25"]);
@@ -453,7 +459,7 @@ describe("release engine", () => {
         Error,
         /invalid setting greenImage=" ": must not be blank when set/,
       );
-      expect(stack.config[RELEASE_KEY]).to.equal(undefined);
+      expect(stack.config.release).to.equal(undefined);
     });
   });
 
@@ -478,7 +484,7 @@ describe("release engine", () => {
         "scale up blue (1.0.1) to 100% before it gets traffic",
         "canary weight 25%",
       ]);
-      expect(outcome.message).to.equal(
+      expect(message(outcome)).to.equal(
         "blue had no tasks: scaled it up to 100% and waited until they were healthy; blue (1.0.1) gets 25%, green (1.0.2) 75%",
       );
       expect(stack.config).to.include({ canaryScale: "100", canaryWeight: "25" });
@@ -557,7 +563,7 @@ describe("release engine", () => {
         "scale up blue (1.0.1) to 100% before traffic returns to it",
         "swap back to the previous stable version, green (1.0.2) scaled to 0",
       ]);
-      expect(outcome.message).to.equal(
+      expect(message(outcome)).to.equal(
         "promotion of 1.0.2 undone: blue serves 1.0.1 at 100%; green (1.0.2) scaled to 0; blue had been scaled down, so it was scaled up again first",
       );
     });
@@ -573,7 +579,7 @@ describe("release engine", () => {
       const sequenceBefore = stack.sequence().length;
       const outcome = await setup({ stack }).engine.abort();
       expect(stack.sequence().slice(sequenceBefore)).to.deep.equal(["blue:0/0"]);
-      expect(outcome.message).to.equal(
+      expect(message(outcome)).to.equal(
         "promotion of 1.0.2 undone: blue serves 1.0.1 at 100%; green (1.0.2) scaled to 0",
       );
     });
@@ -594,7 +600,7 @@ describe("release engine", () => {
       ]);
       expect(stack.last).to.deep.include({ weights: { blue: 100, green: 0 } });
       expect(stack.last?.green.scale).to.equal(0);
-      expect(outcome.message).to.match(
+      expect(message(outcome)).to.match(
         /; blue \(1.0.1\) serves 100%; green \(1.0.2\) scaled to 0$/,
       );
     });
@@ -608,7 +614,7 @@ describe("release engine", () => {
         "blue:50/100",
         "blue:0/100",
       ]);
-      expect(outcome.message).to.match(/green \(1.0.2\) keeps running \(--keep-canary\)$/);
+      expect(message(outcome)).to.match(/green \(1.0.2\) keeps running \(--keep-canary\)$/);
       expect(release(stack)).to.include({ keepCanary: true, status: "rolled-back" });
     });
 
@@ -619,7 +625,7 @@ describe("release engine", () => {
       );
       const outcome = await setup({ stack }).engine.abort();
       expect(stack.sequence()).to.deep.equal(["blue:0/100", "blue:10/100", "blue:0/100"]);
-      expect(outcome.message).to.match(/keeps running \(--keep-canary\)$/);
+      expect(message(outcome)).to.match(/keeps running \(--keep-canary\)$/);
     });
 
     it("abort --no-keep-canary overrides the release's flag", async () => {
@@ -632,7 +638,7 @@ describe("release engine", () => {
     });
 
     it("plan says a kept canary keeps running", async () => {
-      const lines = await setup().engine.plan(request({ keepCanary: true }));
+      const lines = describePlan(await setup().engine.plan(request({ keepCanary: true })));
       expect(lines.at(-1)).to.equal(
         "a rollback keeps green (1.0.2) running for debugging (--keep-canary); if that rollback update fails, it is retried once with green scaled to 0",
       );
@@ -651,10 +657,10 @@ describe("release engine", () => {
       const outcome = await engine.rollout(request());
       expect(outcome.kind).to.equal("rolled-back");
       expect(stack.sequence()).to.deep.equal(["blue:0/100 failed", "blue:0/0"]);
-      expect(outcome.message).to.contain(
-        "update failed (deploy 1.0.2 to green at 0%): error: update 1 failed: task set did not stabilize",
+      expect(message(outcome)).to.contain(
+        "update failed (deploy 1.0.2 to green at 0%): update 1 failed: task set did not stabilize",
       );
-      expect(outcome.message).to.match(/green \(1.0.2\) scaled to 0$/);
+      expect(message(outcome)).to.match(/green \(1.0.2\) scaled to 0$/);
       expect(release(stack)).to.include({ status: "rolled-back", phase: "done" });
     });
 
@@ -667,8 +673,8 @@ describe("release engine", () => {
         "blue:0/100 failed",
         "blue:0/0",
       ]);
-      expect(outcome.message).to.match(
-        /green \(1.0.2\) could not be kept running \(update failed \(roll back: all traffic to blue \(1.0.1\), green \(1.0.2\) keeps running \(--keep-canary\)\): error: update 2 failed: task set did not stabilize\), so it was scaled to 0$/,
+      expect(message(outcome)).to.match(
+        /green \(1.0.2\) could not be kept running \(update failed \(roll back: all traffic to blue \(1.0.1\), green \(1.0.2\) keeps running \(--keep-canary\)\): update 2 failed: task set did not stabilize\), so it was scaled to 0$/,
       );
       expect(
         release(stack)!
@@ -704,7 +710,7 @@ describe("release engine", () => {
         "blue:0/0 failed",
         "blue:0/0",
       ]);
-      expect(outcome.message).to.match(/green \(1.0.2\) scaled to 0$/);
+      expect(message(outcome)).to.match(/green \(1.0.2\) scaled to 0$/);
       expect(release(stack)).to.include({ status: "aborted", phase: "done" });
     });
   });
@@ -764,7 +770,7 @@ describe("release engine", () => {
         async check(ctx) {
           return ctx.elapsedMs >= passAt
             ? { gate: "metrics", verdict: "pass", reason: "settled" }
-            : { gate: "metrics", verdict: "inconclusive", reason: "waiting for settled minutes" };
+            : { gate: "metrics", verdict: "inconclusive", reason: "waiting for settled intervals" };
         },
       };
       return gate;
@@ -786,8 +792,8 @@ describe("release engine", () => {
       const start = ctx.clock.now();
       const outcome = await new ReleaseEngine(ctx.deps).rollout(request());
       expect(outcome.kind).to.equal("rolled-back");
-      expect(outcome.message).to.match(
-        /inconclusive for 9m \(bake 1m \+ 5m allowed \+ 3m data delay\): metrics: waiting for settled minutes/,
+      expect(message(outcome)).to.match(
+        /inconclusive for 9m \(bake 1m \+ 5m allowed \+ 3m data delay\): metrics: waiting for settled intervals/,
       );
       expect(ctx.clock.now() - start).to.equal(9 * MIN);
     });
@@ -804,7 +810,7 @@ describe("release engine", () => {
       maxErrorRate: 0.01,
       failAfter: 3,
     };
-    const lines = await engine.plan(request({ gates: gates({ metrics }) }));
+    const lines = describePlan(await engine.plan(request({ gates: gates({ metrics }) })));
     expect(lines).to.deep.equal([
       "release 1.0.2 on green; blue keeps 1.0.1 as stable",
       "0. deploy 1.0.2 to the green task set at 0% (scale 100%) and wait until it is healthy",
@@ -823,13 +829,13 @@ describe("release engine", () => {
 async function expectRejection(
   promise: Promise<unknown>,
   type: new (...args: never[]) => Error,
-  message: RegExp,
+  pattern: RegExp,
 ) {
   try {
     await promise;
   } catch (err) {
     expect(err).to.be.instanceOf(type);
-    expect((err as Error).message).to.match(message);
+    expect(errorMessage(err as Error)).to.match(pattern);
     return;
   }
   expect.fail("expected a rejection");

@@ -2,6 +2,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ConfigError } from "../../../infra/contract/settings";
+import { UsageError } from "../../../automation/release/errors";
 import { isLocalStack, pulumiEnvironment } from "../../../automation/stack/environment";
 
 describe("Pulumi CLI environment per stack", () => {
@@ -25,6 +27,44 @@ describe("Pulumi CLI environment per stack", () => {
     expect(isLocalStack("here", root)).to.equal(true);
     expect(isLocalStack("prod", root)).to.equal(false);
     expect(isLocalStack("missing", root)).to.equal(false);
+  });
+
+  it("reads the platform as the program does: YAML, then the settings' rule", () => {
+    const write = (name: string, text: string) =>
+      fs.writeFileSync(path.join(root, `Pulumi.${name}.yaml`), text);
+    write("quoted", 'config:\n  ecs-canary:platform: "local"\n');
+    write("commented", "config:\n  ecs-canary:platform: local # processes on this machine\n");
+    write(
+      "commentedOut",
+      "config:\n  # ecs-canary:platform: local\n  ecs-canary:blueVersion: 1.0.0\n",
+    );
+    write(
+      "inText",
+      "config:\n  ecs-canary:platform: aws\n  ecs-canary:notes: |\n    ecs-canary:platform: local\n",
+    );
+    write("otherProject", "config:\n  other:platform: local\n");
+    expect(isLocalStack("quoted", root)).to.equal(true);
+    expect(isLocalStack("commented", root)).to.equal(true);
+    expect(isLocalStack("commentedOut", root)).to.equal(false);
+    expect(isLocalStack("inText", root)).to.equal(false);
+    expect(isLocalStack("otherProject", root)).to.equal(false);
+  });
+
+  it("refuses a platform the program would refuse, and a file that is not YAML, with one line", () => {
+    fs.writeFileSync(
+      path.join(root, "Pulumi.typo.yaml"),
+      "config:\n  ecs-canary:platform: Local\n",
+    );
+    expect(() => isLocalStack("typo", root))
+      .to.throw(ConfigError)
+      .with.property("message", 'invalid setting platform="Local": must be "aws" or "local"');
+    fs.writeFileSync(path.join(root, "Pulumi.broken.yaml"), "config:\n  a: b\n c: d\n");
+    expect(() => isLocalStack("broken", root))
+      .to.throw(UsageError)
+      .with.property(
+        "message",
+        "invalid stack file Pulumi.broken.yaml: bad indentation of a mapping entry (3:2)",
+      );
   });
 
   it("lets an AWS stack acquire the provider plugins it needs (a fresh CI runner has none)", () => {

@@ -1,0 +1,5 @@
+// The one function of js-yaml 4 the driver uses (the package ships no types; @pulumi/pulumi
+// reads stack files with the same parser). load() uses the default, safe schema.
+declare module "js-yaml" {
+  export function load(text: string): unknown;
+}
