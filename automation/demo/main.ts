@@ -65,11 +65,24 @@ async function main(): Promise<number> {
     say("a release was in progress on the local stack: aborting it first");
     await cli(["abort"]);
   }
+  // Start from what the stack runs, whatever its settings file says now (a checkout of the file
+  // after an earlier demo holds the colours and versions committed, not those deployed): the
+  // driver refuses, rightly, to send traffic to a colour an earlier run scaled to 0.
+  const deployed = await stack.outputs();
+  const canaryScale = deployed?.[deployed.canaryColor].scale;
   await stack.setConfig({
+    ...(deployed && {
+      stableColor: deployed.stableColor,
+      blueVersion: deployed.blue.version,
+      greenVersion: deployed.green.version,
+      ...(canaryScale !== undefined && { canaryScale: String(canaryScale) }),
+    }),
     blueErrorRate: "0",
     greenErrorRate: "0",
     blueLatencyMs: "0",
     greenLatencyMs: "0",
+    blueCrashAfterMs: "0",
+    greenCrashAfterMs: "0",
   });
   const up = await cli(["set-weight", "0"]);
   if (up.code !== 0) return up.code ?? 4;
