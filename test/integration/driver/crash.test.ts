@@ -1,14 +1,5 @@
 import { expect } from "chai";
-import {
-  deployAtZero,
-  DriverStack,
-  ONE_TASK_EACH,
-  outcome,
-  statusOf,
-  SteadyClient,
-  updates,
-  waitFor,
-} from "./driverHarness";
+import { deployedStacks, outcome, statusOf, SteadyClient, updates, waitFor } from "./driverHarness";
 
 /**
  * Versions that crash, as an ALB and ECS would show them: the balancer answers 502 for the
@@ -17,18 +8,7 @@ import {
  */
 describe("ecs-canary driver: crashing versions on the local stack (real engine, real processes)", function () {
   this.timeout(15 * 60_000);
-  let stack: DriverStack | undefined;
-
-  /** A new local stack, deployed at weight 0 with blue and green on 1.0.0. */
-  async function deployed(settings: Record<string, string> = {}): Promise<DriverStack> {
-    stack = new DriverStack({ ...ONE_TASK_EACH, ...settings });
-    return deployAtZero(stack);
-  }
-
-  afterEach(async () => {
-    await stack?.dispose();
-    stack = undefined;
-  });
+  const deployed = deployedStacks();
 
   it("rolls back a canary whose tasks crash after start, on balancer errors the target metrics never show", async () => {
     // Green's processes exit 3 s after they start; a settle delay of one interval, so that the

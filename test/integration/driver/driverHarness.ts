@@ -42,13 +42,24 @@ export async function statusOf(stack: DriverStack): Promise<Status> {
 }
 
 /** Settings of the tests' stacks: one task per colour, both on 1.0.0. */
-export const ONE_TASK_EACH = { blueVersion: "1.0.0", greenVersion: "1.0.0", desiredCount: "1" };
+const ONE_TASK_EACH = { blueVersion: "1.0.0", greenVersion: "1.0.0", desiredCount: "1" };
 
-/** Deploys a new stack at weight 0. */
-export async function deployAtZero(stack: DriverStack): Promise<DriverStack> {
-  const first = await stack.run(["set-weight", "0"]);
-  expect(first.code, first.stderr).to.equal(0);
-  return stack;
+/**
+ * For a describe block: returns a function that deploys a new stack at weight 0 (one task per
+ * colour, both on 1.0.0, plus `settings`), and destroys that stack after each test.
+ */
+export function deployedStacks(): (settings?: Record<string, string>) => Promise<DriverStack> {
+  let stack: DriverStack | undefined;
+  afterEach(async () => {
+    await stack?.dispose();
+    stack = undefined;
+  });
+  return async (settings = {}) => {
+    stack = new DriverStack({ ...ONE_TASK_EACH, ...settings });
+    const first = await stack.run(["set-weight", "0"]);
+    expect(first.code, first.stderr).to.equal(0);
+    return stack;
+  };
 }
 
 /**

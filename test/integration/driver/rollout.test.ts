@@ -1,29 +1,9 @@
 import { expect } from "chai";
-import {
-  deployAtZero,
-  DriverStack,
-  ONE_TASK_EACH,
-  outcome,
-  statusOf,
-  SteadyClient,
-  updates,
-  waitFor,
-} from "./driverHarness";
+import { deployedStacks, outcome, statusOf, SteadyClient, updates, waitFor } from "./driverHarness";
 
 describe("ecs-canary driver on the local stack (real engine, real processes)", function () {
   this.timeout(15 * 60_000);
-  let stack: DriverStack | undefined;
-
-  /** A new local stack, deployed at weight 0 with blue and green on 1.0.0. */
-  async function deployed(settings: Record<string, string> = {}): Promise<DriverStack> {
-    stack = new DriverStack({ ...ONE_TASK_EACH, ...settings });
-    return deployAtZero(stack);
-  }
-
-  afterEach(async () => {
-    await stack?.dispose();
-    stack = undefined;
-  });
+  const deployed = deployedStacks();
 
   it("releases a good version to 100 % and promotes it", async () => {
     const s = await deployed();
