@@ -4,6 +4,8 @@
  * its intervals under the key `minutes` (its protocol's name, whatever their length).
  */
 import { Color } from "../../infra/contract/settings";
+import type { MetricsView } from "../../infra/local/balancer/adminApi";
+import type { IntervalSnapshot } from "../../infra/local/balancer/trafficMetrics";
 import { GroupSample, Interval } from "./interval";
 import {
   intervalMsOf,
@@ -20,50 +22,13 @@ export type LocalOutput = MetricsOutput<"local">;
 /** The local balancer's counts are final once an interval ends: no settle delay by default. */
 const DEFAULT_SETTLE_SECONDS = 0;
 
-export interface LatencyPercentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-}
-
+/**
+ * The JSON of the local balancer's `GET /metrics`, as the balancer declares it (one definition of
+ * the protocol, so producer and reader cannot drift); its fields are checked again on read.
+ */
+export type BalancerMetrics = MetricsView;
 /** One interval of one target group, under the names the CloudWatch source maps from. */
-export interface BalancerGroupInterval {
-  start: string;
-  requests: number;
-  /** 5xx the group's targets answered (HTTPCode_Target_5XX_Count). */
-  errors5xx: number;
-  /** Connections to the group's targets that failed (TargetConnectionErrorCount). */
-  connectionErrors: number;
-  /** Most unhealthy targets in the interval (UnHealthyHostCount, Maximum). */
-  unhealthyHosts: number;
-  /** Fewest healthy targets in the interval (HealthyHostCount, Minimum). */
-  healthyHosts: number;
-  latencyMs: LatencyPercentiles | null;
-}
-
-/** One interval of the whole balancer: the 5xx it answered itself (HTTPCode_ELB_5XX_Count). */
-export interface BalancerInterval {
-  start: string;
-  errors5xx: number;
-}
-
-/** The JSON of the local balancer's `GET /metrics`. */
-export interface BalancerMetrics {
-  generatedAt: string;
-  /** Length of one interval (ms). */
-  intervalMs: number;
-  targetGroups: Record<
-    string,
-    {
-      totals: { since: string; requests: number; errors5xx: number; connectionErrors: number };
-      minutes: BalancerGroupInterval[];
-    }
-  >;
-  loadBalancer: {
-    totals: { since: string; errors5xx: number };
-    minutes: BalancerInterval[];
-  };
-}
+export type BalancerGroupInterval = IntervalSnapshot;
 
 /** The balancer answered something this driver cannot read; the message is one line. */
 export class LocalMetricsError extends Error {
