@@ -25,4 +25,5 @@ fi
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$root/.pulumi-state/backend}"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 cd "$root"
-exec pulumi "$@"
+# The Node.js language host runs the program with the `node` on PATH: a supported one.
+WITH_NODE_QUIET=1 exec bash "$root/scripts/with-node.sh" pulumi "$@"
