@@ -1,9 +1,10 @@
 import { expect } from "chai";
-import { spawnSync } from "child_process";
+import { execFile, spawnSync } from "child_process";
 import * as fs from "fs";
 import { load } from "js-yaml";
 import * as os from "os";
 import * as path from "path";
+import { promisify } from "util";
 import { PROJECT_ROOT } from "../../../automation/stack/environment";
 
 const WORKFLOWS = path.join(PROJECT_ROOT, ".github", "workflows");
@@ -66,13 +67,13 @@ describe("the GitHub Actions workflows", function () {
     }
   });
 
-  it("use only the driver's real commands and flags", () => {
+  it("use only the driver's real commands and flags", async () => {
     const used = new Map<string, Set<string>>();
     for (const file of fs.readdirSync(WORKFLOWS)) {
       for (const job of Object.values(workflow(file).jobs)) {
         for (const step of job.steps) {
           const script = (step.run ?? "").replace(/\\\n/g, " ");
-          for (const match of script.matchAll(/npx ecs-canary (\S+)([^\n;|&]*)/g)) {
+          for (const match of script.matchAll(/(?:^|[\s;{])ecs-canary (\S+)([^\n;|&]*)/g)) {
             const flags = used.get(match[1]) ?? new Set<string>();
             for (const flag of match[2].matchAll(/(--[a-z-]+)/g)) flags.add(flag[1]);
             used.set(match[1], flags);
@@ -81,11 +82,15 @@ describe("the GitHub Actions workflows", function () {
       }
     }
     expect([...used.keys()].sort()).to.deep.equal(["abort", "promote", "rollout", "status"]);
-    for (const [command, flags] of used) {
-      const help = spawnSync(process.execPath, [CLI, command, "--help"], { encoding: "utf8" });
-      expect(help.status, `${command} --help`).to.equal(0);
-      for (const flag of flags) expect(help.stdout, `${command} ${flag}`).to.include(`${flag} `);
-    }
+    const helps = await Promise.all(
+      [...used.keys()].map((command) =>
+        promisify(execFile)(process.execPath, [CLI, command, "--help"], { encoding: "utf8" }),
+      ),
+    );
+    [...used].forEach(([command, flags], i) => {
+      for (const flag of flags)
+        expect(helps[i].stdout, `${command} ${flag}`).to.include(`${flag} `);
+    });
   });
 
   describe("the driver's exit code becomes the job's outcome", () => {
@@ -110,7 +115,7 @@ describe("the GitHub Actions workflows", function () {
           try {
             // Stands in for the driver only: the script under test is the step's shell.
             fs.writeFileSync(
-              path.join(dir, "npx"),
+              path.join(dir, "ecs-canary"),
               `#!/bin/sh\necho "$*" >>"${dir}/calls"\nexit ${driverCode}\n`,
               { mode: 0o755 },
             );
@@ -142,8 +147,8 @@ describe("the GitHub Actions workflows", function () {
             const calls = fs.readFileSync(path.join(dir, "calls"), "utf8");
             expect(calls).to.equal(
               id === "rollout"
-                ? "ecs-canary rollout --stack dev --version 1.0.2 --steps 10,50,100 --bake 5m --manual --plain\n"
-                : "ecs-canary promote --stack dev --plain\n",
+                ? "rollout --stack dev --version 1.0.2 --steps 10,50,100 --bake 5m --manual --plain\n"
+                : "promote --stack dev --plain\n",
             );
           } finally {
             fs.rmSync(dir, { recursive: true, force: true });
