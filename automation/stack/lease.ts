@@ -3,7 +3,6 @@ import * as os from "os";
 import { formatDuration } from "../release/duration";
 import { ReleaseInProgressError, UsageError } from "../release/errors";
 import { StackPort } from "./port";
-import { isAlive } from "./processes";
 
 /** The stack tag that holds the driver's lease (a tag value holds at most 256 characters). */
 export const LEASE_TAG = "ecs-canary.lease";
@@ -100,12 +99,12 @@ export function parseLease(value: string | undefined): LeaseHolder | undefined {
 }
 
 /**
- * Whether another driver may take the lease over: its holder has not beaten for the expiry,
- * or it runs on this machine and its process is gone (no need to wait then).
+ * Whether another driver may take the lease over: its holder has not beaten for the expiry.
+ * Only the heartbeat counts, also for a holder whose host name is this machine's: containers
+ * on different machines may share a host name, so its pid says nothing here.
  */
 export function isStale(holder: LeaseHolder, now: number, timing: LeaseTiming): boolean {
-  if (now - holder.beat > timing.expiryMs) return true;
-  return holder.host === os.hostname() && !isAlive(holder.pid);
+  return now - holder.beat > timing.expiryMs;
 }
 
 /** Who holds the lease, for people: command, pid, host, since when, last heartbeat. */
