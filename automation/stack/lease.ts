@@ -111,7 +111,7 @@ export function isStale(holder: LeaseHolder, now: number, timing: LeaseTiming): 
 export function describeHolder(holder: LeaseHolder, now: number): string {
   return (
     `\`${holder.command}\` (pid ${holder.pid} on ${holder.host}) has held it since ` +
-    `${new Date(holder.since).toISOString()}, last heartbeat ${formatDuration(Math.max(0, now - holder.beat))} ago`
+    `${new Date(holder.since).toISOString()}, last heartbeat ${Math.round(Math.max(0, now - holder.beat) / 1000)}s ago`
   );
 }
 
