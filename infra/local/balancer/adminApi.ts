@@ -1,5 +1,5 @@
 import * as http from "http";
-import { parseForwardRule, RuleError } from "./forwardRule";
+import { HeaderRoute, parseForwardRule, RuleError } from "./forwardRule";
 import { sendJson } from "./proxy";
 import { Router } from "./router";
 import { GroupSnapshot, LoadBalancerSnapshot, TrafficMetrics } from "./trafficMetrics";
@@ -16,6 +16,10 @@ import { GroupSnapshot, LoadBalancerSnapshot, TrafficMetrics } from "./trafficMe
 export interface RuleView {
   revision: number;
   groups: { id: string; weight: number; targets: { url: string; healthy: boolean }[] }[];
+  /** Absent when stickiness is off. */
+  stickinessSeconds?: number;
+  /** Absent when there is no header route. */
+  headerRoute?: HeaderRoute;
 }
 
 export interface MetricsView {
@@ -75,6 +79,8 @@ export function ruleView(router: Router): RuleView {
       weight: g.weight,
       targets: g.targets.map((url) => ({ url, healthy: router.health.isHealthy(url) })),
     })),
+    ...(rule.stickinessSeconds !== undefined && { stickinessSeconds: rule.stickinessSeconds }),
+    ...(rule.headerRoute !== undefined && { headerRoute: { ...rule.headerRoute } }),
   };
 }
 
