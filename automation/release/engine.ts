@@ -8,7 +8,7 @@ import {
   ReleaseInProgressError,
   UsageError,
 } from "./errors";
-import { gateStep } from "./gating";
+import { gateStep, preTrafficCheck } from "./gating";
 import { Recorder } from "./record";
 import { rollBack, swapBack } from "./rollback";
 import { Outcome, ReleasePorts } from "./ports";
@@ -206,6 +206,14 @@ export class ReleaseEngine {
               this.deps,
               this.recorder,
             );
+          }
+          // Before any user gets the new version: a probe through the header route, if asked.
+          const preTraffic = await preTrafficCheck(state, outputs, this.deps);
+          if (preTraffic.kind === "fail") {
+            return rollBack(state, preTraffic.reason, this.deps, this.recorder);
+          }
+          if (preTraffic.kind === "pass") {
+            state = this.recorder.decide(state, "pre-traffic", "pass", preTraffic.reason);
           }
           state = { ...state, phase: "shifting", stepIndex: 0 };
           await this.recorder.save(state);

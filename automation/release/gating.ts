@@ -1,3 +1,4 @@
+import { StackOutputs } from "../../infra/contract/outputs";
 import { formatDuration } from "./duration";
 import { Gate, GateContext, GateResult, ReleasePorts } from "./ports";
 import { ReleaseState } from "./state";
@@ -79,6 +80,39 @@ export async function gateStep(
     }
     await clock.sleep(Math.min(state.gates.intervalMs, -overdue), signal);
   }
+}
+
+export type PreTrafficVerdict =
+  | { kind: "none" }
+  | { kind: "pass"; reason: string }
+  | { kind: "fail"; reason: string };
+
+/**
+ * The pre-traffic check: the gates that can reach the canary alone (see Gate.preTraffic) run
+ * once, with the new version deployed at weight 0 and before the first step moves any user
+ * traffic. An inconclusive result fails too: nobody has been served by the version yet, so a
+ * rollback costs no user anything, and no data never passes.
+ */
+export async function preTrafficCheck(
+  state: ReleaseState,
+  outputs: StackOutputs,
+  ports: ReleasePorts,
+): Promise<PreTrafficVerdict> {
+  const gates = ports.gates(state.gates, outputs).filter((g) => g.preTraffic === true);
+  if (gates.length === 0) return { kind: "none" };
+  const ctx: GateContext = {
+    release: state,
+    step: { weight: 0, bakeMs: 0 },
+    stepIndex: state.stepIndex,
+    outputs,
+    now: ports.clock.now(),
+    elapsedMs: 0,
+  };
+  const results = await Promise.all(gates.map((gate) => checkGate(gate, ctx)));
+  ports.report({ type: "gates", release: state, results, elapsedMs: 0 });
+  const reason = results.map((r) => `${r.gate}: ${r.reason}`).join("; ");
+  const passed = results.every((r) => r.verdict === "pass");
+  return { kind: passed ? "pass" : "fail", reason: `pre-traffic check at 0%: ${reason}` };
 }
 
 async function checkGate(gate: Gate, ctx: GateContext): Promise<GateResult> {

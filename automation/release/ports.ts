@@ -33,6 +33,11 @@ export interface Gate {
    * plus one interval). A step may stay inconclusive this much longer before it rolls back.
    */
   readonly dataDelayMs?: number;
+  /**
+   * Also run once right after the deploy, at weight 0, before any user traffic moves (the
+   * probe through the header route): anything but a pass there rolls the release back.
+   */
+  readonly preTraffic?: boolean;
   check(ctx: GateContext): Promise<GateResult>;
 }
 

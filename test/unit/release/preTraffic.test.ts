@@ -1,0 +1,96 @@
+import { expect } from "chai";
+import { BakeGate } from "../../../automation/gates/bake";
+import { EngineDeps, ReleaseEngine } from "../../../automation/release/engine";
+import { parseSteps } from "../../../automation/release/plan";
+import {
+  Gate,
+  GateContext,
+  GateResult,
+  GateVerdict,
+  ReleaseEvent,
+} from "../../../automation/release/ports";
+import { releaseOf } from "../../../automation/stack/stackTraffic";
+import { FakeClock } from "../../support/fakeClock";
+import { MemoryStack } from "../../support/memoryStack";
+
+const MIN = 60_000;
+
+/** A gate that reaches the canary alone (as the probe through the header route), scripted. */
+class CanaryOnlyGate implements Gate {
+  readonly name = "probe";
+  readonly preTraffic = true;
+  readonly seen: { stepIndex: number; weight: number; deployedWeight: number }[] = [];
+  constructor(
+    private readonly verdict: (call: number) => GateVerdict,
+    private readonly stack: MemoryStack,
+  ) {}
+  async check(ctx: GateContext): Promise<GateResult> {
+    const deployedWeight = Number(this.stack.config.canaryWeight ?? "0");
+    this.seen.push({ stepIndex: ctx.stepIndex, weight: ctx.step.weight, deployedWeight });
+    const verdict = this.verdict(this.seen.length - 1);
+    return { gate: this.name, verdict, reason: `20/20 ok with X-Canary: always (${verdict})` };
+  }
+}
+
+function setup(verdict: (call: number) => GateVerdict, canaryOnly = true) {
+  const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+  const clock = new FakeClock();
+  const gate = new CanaryOnlyGate(verdict, stack);
+  const events: ReleaseEvent[] = [];
+  const traffic = stack.ports({ clock, report: (e) => events.push(e) });
+  const deps: EngineDeps = {
+    traffic,
+    releases: traffic,
+    clock,
+    gates: () => (canaryOnly ? [new BakeGate(), gate] : [new BakeGate()]),
+    approver: { ask: async () => "unavailable" },
+    report: (e) => events.push(e),
+  };
+  return { stack, gate, events, engine: new ReleaseEngine(deps) };
+}
+
+const request = {
+  version: "1.0.2",
+  steps: parseSteps("10,100", MIN),
+  gates: { manual: false, maxInconclusiveMs: 5 * MIN, intervalMs: 30_000 },
+  scaleDownDelayMs: MIN,
+};
+
+describe("pre-traffic check", () => {
+  it("runs the canary-only gates once at weight 0, after the deploy and before step 1", async () => {
+    const { stack, gate, engine } = setup(() => "pass");
+    const outcome = await engine.rollout(request);
+    expect(outcome.kind).to.equal("promoted");
+    expect(gate.seen[0]).to.deep.equal({ stepIndex: -1, weight: 0, deployedWeight: 0 });
+    expect(gate.seen.slice(1).every((s) => s.stepIndex >= 0)).to.equal(true);
+    expect(stack.applied[0]).to.include({ canaryWeight: 0, canaryScale: 100 });
+    const decision = releaseOf(stack.config)?.decisions.find((d) => d.gate === "pre-traffic");
+    expect(decision).to.include({ step: 0, weight: 0, verdict: "pass" });
+    expect(decision?.reason).to.equal(
+      "pre-traffic check at 0%: probe: 20/20 ok with X-Canary: always (pass)",
+    );
+  });
+
+  for (const verdict of ["fail", "inconclusive"] as const) {
+    it(`rolls back on ${verdict}, before any weight above 0 was ever applied`, async () => {
+      const { stack, gate, engine } = setup(() => verdict);
+      const outcome = await engine.rollout(request);
+      expect(outcome.kind).to.equal("rolled-back");
+      expect(gate.seen).to.have.length(1);
+      expect(stack.applied.map((a) => a.canaryWeight)).to.deep.equal([0, 0]);
+      expect(stack.config).to.include({ canaryWeight: "0", canaryScale: "0", stableColor: "blue" });
+      expect(releaseOf(stack.config)?.outcome).to.equal(
+        `pre-traffic check at 0%: probe: 20/20 ok with X-Canary: always (${verdict})`,
+      );
+    });
+  }
+
+  it("runs nothing before step 1 when no gate can reach the canary alone", async () => {
+    const { stack, engine } = setup(() => "pass", false);
+    const outcome = await engine.rollout(request);
+    expect(outcome.kind).to.equal("promoted");
+    expect(releaseOf(stack.config)?.decisions.some((d) => d.gate === "pre-traffic")).to.equal(
+      false,
+    );
+  });
+});
