@@ -129,7 +129,8 @@ export const probeDefinition: GateDefinition<"probe", typeof FLAGS, ProbeSetting
     const rawHeader = values.probeHeader ?? "";
     const header = parseCanaryHeader(
       rawHeader,
-      (allowed) => new UsageError(`invalid --probe-header ${JSON.stringify(rawHeader)}: ${allowed}`),
+      (allowed) =>
+        new UsageError(`invalid --probe-header ${JSON.stringify(rawHeader)}: ${allowed}`),
     );
     if (requests === 0) {
       if (header) {
