@@ -16,6 +16,8 @@ import { PulumiStack } from "../stack/pulumiStack";
 import { releaseOf } from "../stack/stackTraffic";
 
 const STACK = "local";
+/** The local stack's canaryHeader (Pulumi.local.yaml): the bad release is probed through it. */
+const CANARY_HEADER = "X-Canary: always";
 const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
 
 type TimedEvent = DriverEvent & { time: string };
@@ -123,9 +125,13 @@ async function main(): Promise<number> {
 
   // After the promotion the old stable colour is the canary colour.
   const canary = stable;
-  say(`release ${bad} (broken: its colour ${canary} answers 30 % of requests with 500)`);
-  await stack.setConfig({ [`${canary}ErrorRate`]: "0.3" });
-  const second = await cli(["rollout", "--version", bad, ...gates]);
+  say(
+    `release ${bad} (broken: its colour ${canary} answers 30 % of requests with 500), ` +
+      `probed through the header "${CANARY_HEADER}" at 0 % before any user gets it`,
+  );
+  await stack.setConfig({ [`${canary}ErrorRate`]: "0.3", canaryHeader: CANARY_HEADER });
+  const preTraffic = ["--probe", "20", "--probe-header", CANARY_HEADER];
+  const second = await cli(["rollout", "--version", bad, ...gates, ...preTraffic]);
   await stack.setConfig({ [`${canary}ErrorRate`]: "0" });
 
   const firstShift = second.events.find(
@@ -139,7 +145,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     [
       `good ${good}: ${firstOutcome?.type === "outcome" ? firstOutcome.outcome.kind : "?"} in ${formatDuration(at(first.events.at(-1)) - at(first.events[0]))}`,
-      `bad ${bad}: ${secondOutcome?.type === "outcome" ? secondOutcome.outcome.kind : "?"}; it served traffic for ${formatDuration(at(rollback) - at(firstShift))} before the rollback`,
+      `bad ${bad}: ${secondOutcome?.type === "outcome" ? secondOutcome.outcome.kind : "?"}; ${firstShift ? `it served users for ${formatDuration(at(rollback) - at(firstShift))} before the rollback` : "the pre-traffic check caught it: no user request reached it"}`,
       `demo took ${formatDuration(Date.now() - started)}`,
       "",
     ].join("\n"),

@@ -90,6 +90,12 @@ export class ProbeGate implements Gate {
   }
 }
 
+/** The header a release's probe sends (its pre-traffic check), from the settings it keeps. */
+export function probeHeaderOf(gates: Record<string, unknown>): CanaryHeader | undefined {
+  const probe = gates.probe as Partial<ProbeSettings> | undefined;
+  return probe?.header;
+}
+
 /**
  * The sample service answers with its APPVERSION; a version matches as a whole word,
  * not as the start of a longer one (1.0.1 is not 1.0.10, 1.0.1-rc1 or 1.0.1+build).

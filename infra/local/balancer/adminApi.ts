@@ -8,8 +8,9 @@ import { GroupSnapshot, LoadBalancerSnapshot, TrafficMetrics } from "./trafficMe
  * The balancer's admin API, on a port of its own:
  *   GET /health   {status, pid, port, adminPort}
  *   GET /config   the rule as applied, with each target's health (RuleView)
- *   PUT /config   replace the rule in one step ({groups: [{id, weight, targets}]}); answers
- *                 the applied RuleView, or 400 {error} and the old rule stays
+ *   PUT /config   replace the rules in one step ({groups: [{id, weight, targets}],
+ *                 stickinessSeconds?, headerRoute?: {name, value, groupId}}); answers the
+ *                 applied RuleView, or 400 {error} and the old rules stay
  *   GET /metrics  per target group and for the load balancer: running totals and one bucket
  *                 per interval (MetricsView; names as traffic-metrics.ts explains them)
  */

@@ -9,7 +9,9 @@ import {
   GateVerdict,
   ReleaseEvent,
 } from "../../../automation/release/ports";
+import { newRelease } from "../../../automation/release/state";
 import { releaseOf } from "../../../automation/stack/stackTraffic";
+import { describePlan } from "../../../automation/cli/text";
 import { FakeClock } from "../../support/fakeClock";
 import { MemoryStack } from "../../support/memoryStack";
 
@@ -91,6 +93,26 @@ describe("pre-traffic check", () => {
     expect(outcome.kind).to.equal("promoted");
     expect(releaseOf(stack.config)?.decisions.some((d) => d.gate === "pre-traffic")).to.equal(
       false,
+    );
+  });
+
+  it("is in the plan when the probe sends a header, and only then", () => {
+    const stable = { color: "blue" as const, version: "1.0.1" };
+    const probe = { requests: 20, minSuccessRate: 0.99 };
+    const header = { name: "X-Canary", value: "always" };
+    const withHeader = newRelease(
+      { ...request, gates: { ...request.gates, probe: { ...probe, header } } },
+      stable,
+      0,
+    );
+    expect(describePlan(withHeader)[1]).to.equal(
+      "0. deploy 1.0.2 to the green task set at 0% (scale 100%) and wait until it is healthy, " +
+        'then probe it through the header "X-Canary: always" before any user traffic ' +
+        "(pre-traffic check; anything but a pass rolls back)",
+    );
+    const plain = newRelease({ ...request, gates: { ...request.gates, probe } }, stable, 0);
+    expect(describePlan(plain)[1]).to.equal(
+      "0. deploy 1.0.2 to the green task set at 0% (scale 100%) and wait until it is healthy",
     );
   });
 });
