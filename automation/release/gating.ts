@@ -1,7 +1,13 @@
+import {
+  CanaryHeader,
+  formatCanaryHeader,
+  headerValueMatches,
+} from "../../infra/contract/canaryHeader";
 import { StackOutputs } from "../../infra/contract/outputs";
+import { UsageError } from "./errors";
 import { formatDuration } from "./duration";
 import { Gate, GateContext, GateResult, ReleasePorts } from "./ports";
-import { ReleaseState } from "./state";
+import { GateSettings, ReleaseState } from "./state";
 
 export type StepVerdict =
   | { kind: "pass"; release: ReleaseState }
@@ -79,6 +85,27 @@ export async function gateStep(
       };
     }
     await clock.sleep(Math.min(state.gates.intervalMs, -overdue), signal);
+  }
+}
+
+/**
+ * Refuses, before anything is written, a release whose probe sends a header (its pre-traffic
+ * check) that the stack's header route would not match: the probe would reach the stable
+ * version only and roll back a release it never saw.
+ */
+export function checkPreTrafficRoute(gates: GateSettings, canaryHeader?: CanaryHeader): void {
+  const sent = (gates.probe as { header?: CanaryHeader } | undefined)?.header;
+  if (sent === undefined) return;
+  const routed =
+    canaryHeader !== undefined &&
+    canaryHeader.name.toLowerCase() === sent.name.toLowerCase() &&
+    headerValueMatches(canaryHeader.value, sent.value);
+  if (!routed) {
+    const setting = canaryHeader ? `"${formatCanaryHeader(canaryHeader)}"` : "empty";
+    throw new UsageError(
+      `invalid --probe-header "${formatCanaryHeader(sent)}": the stack's canaryHeader is ${setting}, ` +
+        `so the probe would not reach the canary; set canaryHeader to it first`,
+    );
   }
 }
 

@@ -34,8 +34,16 @@ class CanaryOnlyGate implements Gate {
   }
 }
 
-function setup(verdict: (call: number) => GateVerdict, canaryOnly = true) {
-  const stack = new MemoryStack("dev", { blueVersion: "1.0.1", greenVersion: "1.0.0" });
+function setup(
+  verdict: (call: number) => GateVerdict,
+  canaryOnly = true,
+  settings: Record<string, string> = {},
+) {
+  const stack = new MemoryStack("dev", {
+    blueVersion: "1.0.1",
+    greenVersion: "1.0.0",
+    ...settings,
+  });
   const clock = new FakeClock();
   const gate = new CanaryOnlyGate(verdict, stack);
   const events: ReleaseEvent[] = [];
@@ -114,5 +122,46 @@ describe("pre-traffic check", () => {
     expect(describePlan(plain)[1]).to.equal(
       "0. deploy 1.0.2 to the green task set at 0% (scale 100%) and wait until it is healthy",
     );
+  });
+
+  describe("refuses a probe header the stack's header route would not match, writing nothing", () => {
+    const probeWith = (value: string) => ({
+      ...request,
+      gates: {
+        ...request.gates,
+        probe: { requests: 20, minSuccessRate: 0.99, header: { name: "X-Canary", value } },
+      },
+    });
+
+    it("without canaryHeader on the stack", async () => {
+      const { stack, engine } = setup(() => "pass");
+      const before = { ...stack.config };
+      let message = "";
+      await engine.rollout(probeWith("always")).catch((err: Error) => (message = err.message));
+      expect(message).to.equal(
+        'invalid --probe-header "X-Canary: always": the stack\'s canaryHeader is empty, ' +
+          "so the probe would not reach the canary; set canaryHeader to it first",
+      );
+      expect(stack.applied).to.deep.equal([]);
+      expect(stack.config).to.deep.equal(before);
+    });
+
+    it("with another header on the stack, for plan too", async () => {
+      const { stack, engine } = setup(() => "pass", true, { canaryHeader: "X-Canary: tester-?" });
+      for (const run of [
+        () => engine.plan(probeWith("tester-12")),
+        () => engine.rollout(probeWith("tester-12")),
+      ]) {
+        let message = "";
+        await run().catch((err: Error) => (message = err.message));
+        expect(message).to.match(/the stack's canaryHeader is "X-Canary: tester-\?"/);
+      }
+      expect(stack.applied).to.deep.equal([]);
+    });
+
+    it("goes on when the stack's header matches what the probe sends (wildcards included)", async () => {
+      const { engine } = setup(() => "pass", true, { canaryHeader: "x-canary: tester-*" });
+      expect((await engine.rollout(probeWith("tester-1"))).kind).to.equal("promoted");
+    });
   });
 });
