@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { formatCanaryHeader } from "./contract/canaryHeader";
 import { parseSettings, Settings } from "./contract/settings";
 import { StackOutputs } from "./contract/outputs";
 import type { AwsCanaryTopologyArgs } from "./aws/topology";
@@ -37,6 +38,7 @@ export function awsTopologyArgs(settings: Settings): AwsCanaryTopologyArgs {
     cpu: settings.cpu,
     memory: settings.memory,
     stickinessSeconds: settings.stickinessSeconds,
+    canaryHeader: settings.canaryHeader && formatCanaryHeader(settings.canaryHeader),
     deregistrationDelaySeconds: settings.deregistrationDelaySeconds,
     certificateArn: settings.certificateArn,
     metricsSettleSeconds: settings.metricsSettleSeconds,

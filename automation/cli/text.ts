@@ -1,3 +1,5 @@
+import { formatCanaryHeader } from "../../infra/contract/canaryHeader";
+import { probeHeaderOf } from "../gates/probe";
 import { DriverError, NextStep } from "../release/errors";
 import { formatDuration } from "../release/duration";
 import { Outcome, OutcomeKind, ReleaseEvent } from "../release/ports";
@@ -109,12 +111,19 @@ export function errorMessage(err: Error): string {
 }
 
 /** The lines `plan` prints for the release a rollout would run. */
+function preTrafficNote(release: ReleaseState): string {
+  const header = probeHeaderOf(release.gates);
+  return header
+    ? `, then probe it through the header "${formatCanaryHeader(header)}" before any user traffic (pre-traffic check; anything but a pass rolls back)`
+    : "";
+}
+
 export function describePlan(release: ReleaseState): string[] {
   const gates = gateNames(release.gates).join(", ");
   const { version, canaryColor: canary, stableColor: stable } = release;
   return [
     `release ${version} on ${canary}; ${stable} keeps ${release.previousVersion} as stable`,
-    `0. deploy ${version} to the ${canary} task set at 0% (scale 100%) and wait until it is healthy`,
+    `0. deploy ${version} to the ${canary} task set at 0% (scale 100%) and wait until it is healthy${preTrafficNote(release)}`,
     ...release.steps.map(
       (s, i) =>
         `${i + 1}. ${s.weight}% to ${canary}, hold ${formatDuration(s.bakeMs)}; gates: ${gates}`,

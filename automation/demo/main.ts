@@ -18,6 +18,8 @@ import { releaseOf } from "../stack/releaseTags";
 import { NAMESPACE } from "../stack/stackSettings";
 
 const STACK = "local";
+/** The local stack's canaryHeader (Pulumi.local.yaml): the bad release is probed through it. */
+const CANARY_HEADER = "X-Canary: always";
 const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
 const SETTINGS_FILE = path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`);
 
@@ -129,9 +131,13 @@ async function main(): Promise<number> {
 
   // After the promotion the old stable colour is the canary colour.
   const canary = stable;
-  say(`release ${bad} (broken: its colour ${canary} answers 30 % of requests with 500)`);
+  say(
+    `release ${bad} (broken: its colour ${canary} answers 30 % of requests with 500), ` +
+      `probed through the header "${CANARY_HEADER}" at 0 % before any user gets it`,
+  );
+  const preTraffic = ["--probe", "20", "--probe-header", CANARY_HEADER];
   const second = await withSettings({ [`${canary}ErrorRate`]: "0.3" }, () =>
-    cli(["rollout", "--version", bad, ...gates]),
+    cli(["rollout", "--version", bad, ...gates, ...preTraffic]),
   );
 
   const firstShift = second.events.find(
@@ -145,7 +151,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     [
       `good ${good}: ${firstOutcome?.type === "outcome" ? firstOutcome.outcome.kind : "?"} in ${formatDuration(at(first.events.at(-1)) - at(first.events[0]))}`,
-      `bad ${bad}: ${secondOutcome?.type === "outcome" ? secondOutcome.outcome.kind : "?"}; it served traffic for ${formatDuration(at(rollback) - at(firstShift))} before the rollback`,
+      `bad ${bad}: ${secondOutcome?.type === "outcome" ? secondOutcome.outcome.kind : "?"}; ${firstShift ? `it served users for ${formatDuration(at(rollback) - at(firstShift))} before the rollback` : "the pre-traffic check caught it: no user request reached it"}`,
       `demo took ${formatDuration(Date.now() - started)}`,
       "",
     ].join("\n"),

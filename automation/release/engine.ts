@@ -9,7 +9,7 @@ import {
   ReleaseInProgressError,
   UsageError,
 } from "./errors";
-import { gateStep } from "./gating";
+import { checkPreTrafficRoute, gateStep, preTrafficCheck } from "./gating";
 import { Recorder } from "./record";
 import { rollBack, swapBack } from "./rollback";
 import { Outcome, ReleasePorts } from "./ports";
@@ -63,11 +63,9 @@ export class ReleaseEngine {
       this.deps.report({ type: "release", release, resumed: true });
       return this.run(release);
     }
-    const fresh = newRelease(
-      request,
-      (await this.deps.traffic.routing()).stable,
-      this.deps.clock.now(),
-    );
+    const routing = await this.deps.traffic.routing();
+    const fresh = newRelease(request, routing.stable, this.deps.clock.now());
+    checkPreTrafficRoute(fresh.gates, routing.canaryHeader);
     // Checked and written with the release; its deploying phase runs it.
     await this.deps.traffic.stage(
       { color: fresh.canaryColor, version: fresh.version, image: request.image },
@@ -184,9 +182,11 @@ export class ReleaseEngine {
         `a release of ${release.version} is in progress on stack ${this.deps.traffic.name}`,
       );
     }
+    const routing = await this.deps.traffic.routing();
     const fresh = isActive(release)
       ? release
-      : newRelease(request, (await this.deps.traffic.routing()).stable, this.deps.clock.now());
+      : newRelease(request, routing.stable, this.deps.clock.now());
+    checkPreTrafficRoute(fresh.gates, routing.canaryHeader);
     // The settings only: plan reads no outputs, so it works on a stack not deployed yet.
     await this.deps.traffic.validate({
       color: fresh.canaryColor,
@@ -229,6 +229,14 @@ export class ReleaseEngine {
               this.deps,
               this.recorder,
             );
+          }
+          // Before any user gets the new version: a probe through the header route, if asked.
+          const preTraffic = await preTrafficCheck(state, outputs, this.deps);
+          if (preTraffic.kind === "fail") {
+            return rollBack(state, preTraffic.reason, this.deps, this.recorder);
+          }
+          if (preTraffic.kind === "pass") {
+            state = this.recorder.decide(state, "pre-traffic", "pass", preTraffic.reason);
           }
           state = { ...state, phase: "shifting", stepIndex: 0 };
           await this.recorder.save(state);

@@ -1,6 +1,13 @@
+import {
+  CanaryHeader,
+  formatCanaryHeader,
+  headerValueMatches,
+} from "../../infra/contract/canaryHeader";
+import { StackOutputs } from "../../infra/contract/outputs";
+import { UsageError } from "./errors";
 import { formatDuration } from "./duration";
 import { Gate, GateContext, GateResult, ReleasePorts } from "./ports";
-import { ReleaseState } from "./state";
+import { GateSettings, ReleaseState } from "./state";
 
 export type StepVerdict =
   | { kind: "pass"; release: ReleaseState }
@@ -79,6 +86,60 @@ export async function gateStep(
     }
     await clock.sleep(Math.min(state.gates.intervalMs, -overdue), signal);
   }
+}
+
+/**
+ * Refuses, before anything is written, a release whose probe sends a header (its pre-traffic
+ * check) that the stack's header route would not match: the probe would reach the stable
+ * version only and roll back a release it never saw.
+ */
+export function checkPreTrafficRoute(gates: GateSettings, canaryHeader?: CanaryHeader): void {
+  const sent = (gates.probe as { header?: CanaryHeader } | undefined)?.header;
+  if (sent === undefined) return;
+  const routed =
+    canaryHeader !== undefined &&
+    canaryHeader.name.toLowerCase() === sent.name.toLowerCase() &&
+    headerValueMatches(canaryHeader.value, sent.value);
+  if (!routed) {
+    const setting = canaryHeader ? `"${formatCanaryHeader(canaryHeader)}"` : "empty";
+    throw new UsageError(
+      `invalid --probe-header "${formatCanaryHeader(sent)}": the stack's canaryHeader is ${setting}, ` +
+        `so the probe would not reach the canary; set canaryHeader to it first`,
+    );
+  }
+}
+
+export type PreTrafficVerdict =
+  | { kind: "none" }
+  | { kind: "pass"; reason: string }
+  | { kind: "fail"; reason: string };
+
+/**
+ * The pre-traffic check: the gates that can reach the canary alone (see Gate.preTraffic) run
+ * once, with the new version deployed at weight 0 and before the first step moves any user
+ * traffic. An inconclusive result fails too: nobody has been served by the version yet, so a
+ * rollback costs no user anything, and no data never passes.
+ */
+export async function preTrafficCheck(
+  state: ReleaseState,
+  outputs: StackOutputs,
+  ports: ReleasePorts,
+): Promise<PreTrafficVerdict> {
+  const gates = ports.gates(state.gates, outputs).filter((g) => g.preTraffic === true);
+  if (gates.length === 0) return { kind: "none" };
+  const ctx: GateContext = {
+    release: state,
+    step: { weight: 0, bakeMs: 0 },
+    stepIndex: state.stepIndex,
+    outputs,
+    now: ports.clock.now(),
+    elapsedMs: 0,
+  };
+  const results = await Promise.all(gates.map((gate) => checkGate(gate, ctx)));
+  ports.report({ type: "gates", release: state, results, elapsedMs: 0 });
+  const reason = results.map((r) => `${r.gate}: ${r.reason}`).join("; ");
+  const passed = results.every((r) => r.verdict === "pass");
+  return { kind: passed ? "pass" : "fail", reason: `pre-traffic check at 0%: ${reason}` };
 }
 
 async function checkGate(gate: Gate, ctx: GateContext): Promise<GateResult> {

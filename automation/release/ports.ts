@@ -1,3 +1,4 @@
+import type { CanaryHeader } from "../../infra/contract/canaryHeader";
 import { Color } from "../../infra/contract/settings";
 import { StackOutputs } from "../../infra/contract/outputs";
 import { Step } from "./plan";
@@ -33,6 +34,11 @@ export interface Gate {
    * plus one interval). A step may stay inconclusive this much longer before it rolls back.
    */
   readonly dataDelayMs?: number;
+  /**
+   * Also run once right after the deploy, at weight 0, before any user traffic moves (the
+   * probe through the header route): anything but a pass there rolls the release back.
+   */
+  readonly preTraffic?: boolean;
   check(ctx: GateContext): Promise<GateResult>;
 }
 
@@ -130,6 +136,8 @@ export interface Routing {
   canaryWeight: number;
   /** The canary colour's task set scale, percent of the desired count (the stable's is 100). */
   canaryScale: number;
+  /** The header route to the canary colour (the canaryHeader setting); absent: none. */
+  canaryHeader?: CanaryHeader;
 }
 
 /** A version (and optionally its container image; default the colour's current one) for a colour. */

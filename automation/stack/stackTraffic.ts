@@ -85,6 +85,7 @@ export class StackTraffic implements TrafficPort, ReleaseStore {
       canary: { color: s.canaryColor, version: s[s.canaryColor].version },
       canaryWeight: s.canaryWeight,
       canaryScale: s.canaryScale,
+      ...(s.canaryHeader && { canaryHeader: s.canaryHeader }),
     };
   }
 

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Color, COLORS, ConfigError, parseCertificateArn } from "../contract/settings";
+import { CanaryHeader } from "../contract/canaryHeader";
 import { ColorWeights } from "../contract/weights";
 import { checked, integerArg, settingArg } from "./argChecks";
 
@@ -69,6 +70,27 @@ export const HEALTH_CHECK = {
 export const LISTENER_RULE_PRIORITY = 10;
 
 /**
+ * The header route's priority: an ALB evaluates a listener's rules from the lowest priority value
+ * to the highest (1-50000, https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RulePriorityPair.html),
+ * so a request carrying the header matches this rule before the weighted one.
+ */
+export const HEADER_RULE_PRIORITY = 5;
+
+/** The header route: requests carrying `header` are forwarded to one target group, unweighted. */
+export function headerRuleArgs(
+  listenerArn: pulumi.Input<string>,
+  header: CanaryHeader,
+  targetGroupArn: pulumi.Input<string>,
+) {
+  return {
+    listenerArn,
+    priority: HEADER_RULE_PRIORITY,
+    conditions: [{ httpHeader: { httpHeaderName: header.name, values: [header.value] } }],
+    actions: [{ type: "forward", targetGroupArn }],
+  } satisfies aws.lb.ListenerRuleArgs;
+}
+
+/**
  * An ALB with one target group per colour, a listener whose default action is a fixed 404,
  * and a listener rule (`/*`) on it that forwards to both target groups with weights. With a
  * certificate that listener is HTTPS on 443, and the `listenerPort` one redirects to it.
@@ -81,9 +103,13 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
   /** With a certificate: the `listenerPort` listener, redirecting to HTTPS. */
   readonly redirectListener?: aws.lb.Listener;
   readonly rule: aws.lb.ListenerRule;
+  /** The header route, once `routeHeader` added it. */
+  headerRule?: aws.lb.ListenerRule;
   readonly url: pulumi.Output<string>;
   /** The weights as the listener rule reports them, per colour. */
   readonly appliedWeights: pulumi.Output<ColorWeights>;
+
+  private readonly baseName: string;
 
   constructor(
     name: string,
@@ -105,6 +131,7 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
     const certificateArn =
       args.certificateArn === undefined ? undefined : checkCertificateArn(args.certificateArn);
     super("ecs-canary:aws:WeightedLoadBalancer", name, {}, opts);
+    this.baseName = name;
 
     this.loadBalancer = new aws.lb.LoadBalancer(
       name,
@@ -200,6 +227,27 @@ export class WeightedLoadBalancer extends pulumi.ComponentResource {
       );
 
     this.registerOutputs({ url: this.url, appliedWeights: this.appliedWeights });
+  }
+
+  /**
+   * Adds the header route (priority HEADER_RULE_PRIORITY) on the listener that serves: requests
+   * carrying `header` go to `color`'s target group only. Created after `dependsOn` (the colour's
+   * task set), so that it never forwards to a group before its tasks are registered.
+   */
+  routeHeader(
+    header: CanaryHeader,
+    color: pulumi.Input<Color>,
+    dependsOn: pulumi.Input<pulumi.Resource>[],
+  ): aws.lb.ListenerRule {
+    const targetGroupArn = pulumi
+      .all([color, this.targetGroups.blue.arn, this.targetGroups.green.arn])
+      .apply(([c, blue, green]) => (c === "blue" ? blue : green));
+    this.headerRule = new aws.lb.ListenerRule(
+      `${this.baseName}-header`,
+      headerRuleArgs(this.listener.arn, header, targetGroupArn),
+      { parent: this, dependsOn },
+    );
+    return this.headerRule;
   }
 }
 

@@ -1,16 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { CanaryHeader, parseCanaryHeader } from "../contract/canaryHeader";
 import {
   checkCanaryHasTasks,
+  ConfigError,
   Color,
   COLORS,
   DEFAULT_SETTLE_SECONDS,
   INTEGER_SETTINGS,
+  otherColor,
   parseColor,
 } from "../contract/settings";
 import { StackOutputs } from "../contract/outputs";
 import { scalesFor, weightsFor } from "../contract/weights";
-import { checked, checkedWith, integerArg, settingArg } from "./argChecks";
+import { checked, checkedWith, integerArg, isKnown, settingArg } from "./argChecks";
 import { checkColorImage, ColorImageArgs, ExternalService } from "./externalService";
 import {
   checkCertificateArn,
@@ -46,6 +49,12 @@ export interface AwsCanaryTopologyArgs {
   cpu?: pulumi.Input<number>;
   memory?: pulumi.Input<number>;
   stickinessSeconds?: pulumi.Input<number>;
+  /**
+   * `Name: value` (the canaryHeader setting's rule): requests carrying it go to the canary
+   * colour's target group only, through a rule above the weighted one; the rule exists while
+   * `canaryScale` is above 0, which must then be given as a number, not an Output.
+   */
+  canaryHeader?: string;
   deregistrationDelaySeconds?: pulumi.Input<number>;
   /** ACM or IAM certificate: HTTPS on 443, `listenerPort` redirecting to it. */
   certificateArn?: pulumi.Input<string>;
@@ -79,6 +88,7 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
     const containerPort = settingArg("containerPort", args.containerPort);
     const stableColor = checked(args.stableColor, (c) => parseColor("stableColor", c));
     const canaryScale = settingArg("canaryScale", args.canaryScale);
+    const headerRoute = headerRouteArg(args.canaryHeader, canaryScale);
     const canaryWeight = checkedWith(
       settingArg("canaryWeight", args.canaryWeight),
       canaryScale,
@@ -169,6 +179,12 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    if (headerRoute !== undefined) {
+      const canaryColor = pulumi.output(stableColor).apply(otherColor);
+      const { blue, green } = this.service.taskSets;
+      this.loadBalancer.routeHeader(headerRoute, canaryColor, [blue.taskSet, green.taskSet]);
+    }
+
     const asked = {
       stableColor,
       canaryWeight,
@@ -201,4 +217,25 @@ export class AwsCanaryTopology extends pulumi.ComponentResource {
 
     this.registerOutputs({ outputs: this.outputs });
   }
+}
+
+/**
+ * The header to route, if the rule is to exist: only while the canary colour has tasks, which
+ * decides whether a resource exists, so `canaryScale` must be known now when a header is given.
+ */
+export function headerRouteArg(
+  raw: string | undefined,
+  canaryScale: pulumi.Input<number>,
+): CanaryHeader | undefined {
+  if (raw === undefined) return undefined;
+  const header = parseCanaryHeader(raw, (allowed) => new ConfigError("canaryHeader", raw, allowed));
+  if (header === undefined) return undefined;
+  if (!isKnown(canaryScale)) {
+    throw new ConfigError(
+      "canaryScale",
+      "(an Output)",
+      "must be a number when canaryHeader is set: it decides whether the header rule exists",
+    );
+  }
+  return canaryScale > 0 ? header : undefined;
 }

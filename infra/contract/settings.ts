@@ -1,3 +1,5 @@
+import { CanaryHeader, parseCanaryHeader } from "./canaryHeader";
+
 /**
  * Stack settings: parsing and validation, free of Pulumi so that the program,
  * the driver and the tests share one definition of what a valid setting is.
@@ -52,6 +54,11 @@ export interface Settings {
   cpu: number;
   memory: number;
   stickinessSeconds: number;
+  /**
+   * Requests carrying this header go to the canary colour only (a listener rule above the
+   * weighted one), while the canary colour has tasks; absent: no such rule.
+   */
+  canaryHeader?: CanaryHeader;
   /** Target groups' deregistration delay: how long a scale-down or replacement drains targets. */
   deregistrationDelaySeconds: number;
   /** ACM (or IAM) certificate: when set, an HTTPS listener on 443 and port 80 redirecting to it. */
@@ -260,6 +267,11 @@ export function parseCertificateArn(key: string, raw: string): string {
   return raw;
 }
 
+function canaryHeader(get: RawConfig): CanaryHeader | undefined {
+  const raw = get("canaryHeader") ?? "";
+  return parseCanaryHeader(raw, (allowed) => new ConfigError("canaryHeader", raw, allowed));
+}
+
 function certificateArn(get: RawConfig): string | undefined {
   const raw = optionalText(get, "certificateArn");
   return raw === undefined ? undefined : parseCertificateArn("certificateArn", raw);
@@ -347,6 +359,7 @@ export function parseSettings(get: RawConfig): Settings {
     cpu: tabled(get, "cpu"),
     memory: tabled(get, "memory"),
     stickinessSeconds: tabled(get, "stickinessSeconds"),
+    canaryHeader: canaryHeader(get),
     deregistrationDelaySeconds: tabled(get, "deregistrationDelaySeconds"),
     certificateArn: certificateArn(get),
     network: networkSettings(get),

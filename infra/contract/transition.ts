@@ -12,6 +12,11 @@ import { weightsFor } from "./weights";
  *   for that share until tasks register, and those 503s reach no target group's metrics.
  * - A new container port or VPC replaces both target groups: the rule moves to the new, empty
  *   groups before the task sets follow, an outage of minutes for every colour.
+ *
+ * The header route needs no rule here: it exists only while the canary colour has tasks
+ * (`headerRouteFor`), and it is created after the task sets in the update that scales that
+ * colour up (on AWS it depends on them; locally the balancer changes after them), so it never
+ * sends a request to a colour without tasks.
  */
 export function unsafeChange(
   previous: StackOutputs | undefined,

@@ -1,5 +1,5 @@
 import * as http from "http";
-import { parseForwardRule, RuleError } from "./forwardRule";
+import { HeaderRoute, parseForwardRule, RuleError } from "./forwardRule";
 import { sendJson } from "./proxy";
 import { Router } from "./router";
 import { GroupSnapshot, LoadBalancerSnapshot, TrafficMetrics } from "./trafficMetrics";
@@ -8,14 +8,19 @@ import { GroupSnapshot, LoadBalancerSnapshot, TrafficMetrics } from "./trafficMe
  * The balancer's admin API, on a port of its own:
  *   GET /health   {status, pid, port, adminPort}
  *   GET /config   the rule as applied, with each target's health (RuleView)
- *   PUT /config   replace the rule in one step ({groups: [{id, weight, targets}]}); answers
- *                 the applied RuleView, or 400 {error} and the old rule stays
+ *   PUT /config   replace the rules in one step ({groups: [{id, weight, targets}],
+ *                 stickinessSeconds?, headerRoute?: {name, value, groupId}}); answers the
+ *                 applied RuleView, or 400 {error} and the old rules stay
  *   GET /metrics  per target group and for the load balancer: running totals and one bucket
  *                 per interval (MetricsView; names as traffic-metrics.ts explains them)
  */
 export interface RuleView {
   revision: number;
   groups: { id: string; weight: number; targets: { url: string; healthy: boolean }[] }[];
+  /** Absent when stickiness is off. */
+  stickinessSeconds?: number;
+  /** Absent when there is no header route. */
+  headerRoute?: HeaderRoute;
 }
 
 export interface MetricsView {
@@ -75,6 +80,8 @@ export function ruleView(router: Router): RuleView {
       weight: g.weight,
       targets: g.targets.map((url) => ({ url, healthy: router.health.isHealthy(url) })),
     })),
+    ...(rule.stickinessSeconds !== undefined && { stickinessSeconds: rule.stickinessSeconds }),
+    ...(rule.headerRoute !== undefined && { headerRoute: { ...rule.headerRoute } }),
   };
 }
 

@@ -1,6 +1,11 @@
+import { CanaryHeader, parseCanaryHeader } from "../../contract/canaryHeader";
+import { INTEGER_SETTINGS } from "../../contract/settings";
+
 /**
- * The balancer's one forward rule, as ALB's weighted forward action: 1-5 target
- * groups, each with a weight (0-999) and its targets (loopback HTTP base URLs).
+ * The balancer's rules, as an ALB listener's: the weighted forward action (1-5 target groups,
+ * each with a weight (0-999) and its targets, loopback HTTP base URLs), optionally with target
+ * group stickiness, and optionally a header route above it that forwards requests carrying a
+ * header to one of those groups.
  */
 export interface TargetGroupRule {
   id: string;
@@ -8,8 +13,16 @@ export interface TargetGroupRule {
   targets: string[];
 }
 
+/** Requests carrying the header (ALB http-header condition rules) go to `groupId` only. */
+export interface HeaderRoute extends CanaryHeader {
+  groupId: string;
+}
+
 export interface ForwardRule {
   groups: TargetGroupRule[];
+  /** Keeps a client on the group it first got for this long (1-604800 s); absent or 0: off. */
+  stickinessSeconds?: number;
+  headerRoute?: HeaderRoute;
 }
 
 export const MAX_TARGET_GROUPS = 5;
@@ -86,5 +99,46 @@ export function parseForwardRule(body: unknown): ForwardRule {
   if (new Set(groups.map((g) => g.id)).size !== groups.length) {
     throw new RuleError("groups must not repeat a target group id");
   }
-  return { groups };
+  const { stickinessSeconds, headerRoute } = body as Record<string, unknown>;
+  const { max } = INTEGER_SETTINGS.stickinessSeconds;
+  if (
+    stickinessSeconds !== undefined &&
+    (typeof stickinessSeconds !== "number" ||
+      !Number.isInteger(stickinessSeconds) ||
+      stickinessSeconds < 0 ||
+      stickinessSeconds > max)
+  ) {
+    throw new RuleError(
+      `stickinessSeconds must be an integer from 0 to ${max}, got ${JSON.stringify(stickinessSeconds)}`,
+    );
+  }
+  const rule: ForwardRule = { groups };
+  if (typeof stickinessSeconds === "number" && stickinessSeconds > 0) {
+    rule.stickinessSeconds = stickinessSeconds;
+  }
+  if (headerRoute !== undefined && headerRoute !== null) {
+    rule.headerRoute = parseHeaderRoute(headerRoute, groups);
+  }
+  return rule;
+}
+
+function parseHeaderRoute(raw: unknown, groups: readonly TargetGroupRule[]): HeaderRoute {
+  if (typeof raw !== "object" || raw === null) throw new RuleError("headerRoute must be an object");
+  const { name, value, groupId } = raw as Record<string, unknown>;
+  const text = `${String(name)}: ${String(value)}`;
+  const header =
+    typeof name === "string" && typeof value === "string" && !name.includes(":")
+      ? parseCanaryHeader(text, (allowed) => new RuleError(`headerRoute ${allowed}`))
+      : undefined;
+  if (header === undefined || header.name !== name || header.value !== value) {
+    throw new RuleError(
+      `headerRoute must have a header name and value, got ${JSON.stringify(raw)}`,
+    );
+  }
+  if (typeof groupId !== "string" || !groups.some((g) => g.id === groupId)) {
+    throw new RuleError(
+      `headerRoute.groupId must be one of the groups' ids, got ${JSON.stringify(groupId)}`,
+    );
+  }
+  return { ...header, groupId };
 }

@@ -76,6 +76,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     req: http.IncomingMessage,
     res: http.ServerResponse,
     target: string,
+    setCookies: readonly string[],
   ): Promise<Forwarded> {
     return new Promise((resolve) => {
       const started = performance.now();
@@ -109,7 +110,11 @@ export function createProxy(options: ProxyOptions): Proxy {
       proxied.on("response", (upstream) => {
         const status = upstream.statusCode ?? 502;
         settle({ kind: "answered", status, latencyMs: performance.now() - started });
-        res.writeHead(status, upstream.statusMessage, endToEndHeaders(upstream.headers));
+        const headers = endToEndHeaders(upstream.headers);
+        if (setCookies.length > 0) {
+          headers["set-cookie"] = [...(upstream.headers["set-cookie"] ?? []), ...setCookies];
+        }
+        res.writeHead(status, upstream.statusMessage, headers);
         upstream.pipe(res);
         upstream.on("error", () => res.destroy());
       });
@@ -128,7 +133,10 @@ export function createProxy(options: ProxyOptions): Proxy {
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const group = router.pickGroup();
+    const { group, setCookies } = router.route(
+      { headerValues: (name) => req.headersDistinct[name] ?? [], cookie: req.headers.cookie },
+      Date.now(),
+    );
     const target = group && router.pickTarget(group.id);
     if (!group || target === undefined) {
       metrics.recordWithoutTarget(Date.now(), 503);
@@ -139,7 +147,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       });
       return;
     }
-    const result = await forward(req, res, target);
+    const result = await forward(req, res, target, setCookies);
     if (result.kind === "answered") {
       metrics.record(group.id, Date.now(), { status: result.status, latencyMs: result.latencyMs });
       return;

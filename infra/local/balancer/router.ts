@@ -1,7 +1,25 @@
+import { headerValueMatches } from "../../contract/canaryHeader";
 import { ForwardRule, TargetGroupRule } from "./forwardRule";
+import { readStickiness, stickinessCookies } from "./stickiness";
 import { HealthThresholds, TargetHealth } from "./targetHealth";
 import { HostCounts } from "./trafficMetrics";
 import { RoundRobin, SmoothWeightedPicker } from "./weightedPicker";
+
+/** What routing needs to know of a request. */
+export interface RequestFacts {
+  /** Every value of the header `name` (lower case) the request carries, in order. */
+  headerValues(name: string): readonly string[];
+  /** The request's `Cookie` header. */
+  cookie?: string;
+}
+
+export interface RouteDecision {
+  group?: TargetGroupRule;
+  /** `Set-Cookie` values for the answer: a new stickiness to the group. */
+  setCookies: string[];
+  /** Which rule chose the group. */
+  by: "header" | "stickiness" | "weight";
+}
 
 /**
  * Routing decisions of the balancer, free of I/O, as an ALB's weighted forward action makes them:
@@ -28,7 +46,10 @@ export class Router {
 
   /** Replaces the rule in one step; requests already routed are unaffected. */
   apply(rule: ForwardRule): number {
-    this.rule = { groups: rule.groups.map((g) => ({ ...g, targets: [...g.targets] })) };
+    this.rule = {
+      ...rule,
+      groups: rule.groups.map((g) => ({ ...g, targets: [...g.targets] })),
+    };
     this.revision += 1;
     this.groupPicker.reset();
     this.health.track(this.targets());
@@ -41,6 +62,37 @@ export class Router {
 
   targets(): string[] {
     return [...new Set(this.rule.groups.flatMap((g) => g.targets))];
+  }
+
+  /**
+   * The group a request goes to, as an ALB listener decides it: the header route first (a rule
+   * of higher priority), then, with stickiness on, the group a valid cookie names while that
+   * group still has weight (a rollback to weight 0 takes its clients away at once), else by weight;
+   * a choice by weight with stickiness on comes with the cookie that keeps the client there.
+   */
+  route(request: RequestFacts, nowMs: number): RouteDecision {
+    const { headerRoute, stickinessSeconds } = this.rule;
+    if (headerRoute !== undefined) {
+      const values = request.headerValues(headerRoute.name.toLowerCase());
+      if (values.some((v) => headerValueMatches(headerRoute.value, v))) {
+        const group = this.rule.groups.find((g) => g.id === headerRoute.groupId);
+        return { group, setCookies: [], by: "header" };
+      }
+    }
+    if (stickinessSeconds === undefined || stickinessSeconds <= 0) {
+      return { group: this.pickGroup(), setCookies: [], by: "weight" };
+    }
+    const sticky = readStickiness(request.cookie);
+    const kept =
+      sticky && sticky.untilMs > nowMs
+        ? this.rule.groups.find((g) => g.id === sticky.groupId && g.weight > 0)
+        : undefined;
+    if (kept) return { group: kept, setCookies: [], by: "stickiness" };
+    const group = this.pickGroup();
+    const setCookies = group
+      ? stickinessCookies({ groupId: group.id, untilMs: nowMs + stickinessSeconds * 1000 })
+      : [];
+    return { group, setCookies, by: "weight" };
   }
 
   /** The group the next request goes to, by weight alone; undefined when no group has weight. */

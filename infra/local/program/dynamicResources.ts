@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { Color } from "../../contract/settings";
+import type { HeaderRoute } from "../../contract/canaryHeader";
 import { ColorWeights } from "../../contract/weights";
 import type { AppliedRouting } from "../providers/routing";
 import type { TaskRecord } from "../providers/resourceShapes";
@@ -82,6 +83,9 @@ export interface LocalLoadBalancerArgs {
   stateDir: pulumi.Input<string>;
   weights: pulumi.Input<ColorWeights>;
   targets: pulumi.Input<Record<Color, pulumi.Input<string[]>>>;
+  stickinessSeconds: pulumi.Input<number>;
+  /** Absent: no header route. */
+  headerRoute?: pulumi.Input<HeaderRoute>;
 }
 
 /** The balancer process and its forward rule; see load-balancer-provider.ts. */

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Color, COLORS, Settings } from "../../contract/settings";
 import { StackOutputs } from "../../contract/outputs";
 import { scalesFor, weightsFor } from "../../contract/weights";
+import { headerRouteFor } from "../../contract/canaryHeader";
 import { LocalLoadBalancer, LocalTaskSet } from "./dynamicResources";
 import { localStackOutputs } from "./outputs";
 import { findProjectRoot, isFile, localStateDir } from "../../contract/projectPaths";
@@ -49,6 +50,7 @@ export class LocalCanaryTopology extends pulumi.ComponentResource {
       throw new Error(`LocalCanaryTopology needs platform "local", got "${settings.platform}"`);
     }
     const stack = pulumi.getStack();
+    const headerRoute = headerRouteFor(settings);
     const stateDir = localStateDir(stack, process.env, findProjectRoot(__dirname, isFile));
 
     const taskSet = (color: Color) =>
@@ -81,6 +83,11 @@ export class LocalCanaryTopology extends pulumi.ComponentResource {
         stateDir,
         weights: weightsFor(settings.stableColor, settings.canaryWeight),
         targets: { blue: this.taskSets.blue.targets, green: this.taskSets.green.targets },
+        stickinessSeconds: settings.stickinessSeconds,
+        // The balancer changes after the task sets in an update: a route to a colour being
+        // scaled up starts once its processes are healthy, and one being scaled to 0 ends
+        // before they stop.
+        ...(headerRoute && { headerRoute }),
       },
       { parent: this },
     );

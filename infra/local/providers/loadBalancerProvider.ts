@@ -48,7 +48,12 @@ async function applyRouting(
 }
 
 function desiredRouting(inputs: LoadBalancerInputs): Routing {
-  return { weights: inputs.weights, targets: inputs.targets };
+  return {
+    weights: inputs.weights,
+    targets: inputs.targets,
+    stickinessSeconds: inputs.stickinessSeconds,
+    headerRoute: inputs.headerRoute,
+  };
 }
 
 async function create(

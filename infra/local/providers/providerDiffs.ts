@@ -66,7 +66,12 @@ export function diffLoadBalancer(
       deleteBeforeReplace: news.listenPort !== 0,
     };
   }
-  const desired: Routing = { weights: news.weights, targets: news.targets };
+  const desired: Routing = {
+    weights: news.weights,
+    targets: news.targets,
+    stickinessSeconds: news.stickinessSeconds,
+    headerRoute: news.headerRoute,
+  };
   const drifted = live.routing !== undefined && !sameRouting(desired, live.routing);
   return { changes: drifted || !sameRouting(desired, olds.applied), replaces: [] };
 }

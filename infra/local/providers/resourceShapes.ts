@@ -1,4 +1,5 @@
 import { Color } from "../../contract/settings";
+import { HeaderRoute } from "../../contract/canaryHeader";
 import { ColorWeights } from "../../contract/weights";
 import { AppliedRouting } from "./routing";
 
@@ -47,6 +48,10 @@ export interface LoadBalancerInputs {
   stateDir: string;
   weights: ColorWeights;
   targets: Record<Color, string[]>;
+  /** Target group stickiness of the weighted rule; 0 (or absent in older state): off. */
+  stickinessSeconds?: number;
+  /** Requests carrying the header go to this colour only; absent: no header route. */
+  headerRoute?: HeaderRoute;
 }
 
 export interface LoadBalancerState extends LoadBalancerInputs {

@@ -1,4 +1,5 @@
 import { Color, COLORS } from "../../contract/settings";
+import { HeaderRoute } from "../../contract/canaryHeader";
 import { ColorWeights } from "../../contract/weights";
 import { ForwardRule } from "../balancer/forwardRule";
 import type { RuleView } from "../balancer/adminApi";
@@ -10,6 +11,10 @@ import type { RuleView } from "../balancer/adminApi";
 export interface Routing {
   weights: ColorWeights;
   targets: Record<Color, string[]>;
+  /** 0 or absent: off. */
+  stickinessSeconds?: number;
+  /** Absent: no header route. */
+  headerRoute?: HeaderRoute;
 }
 
 export interface AppliedRouting extends Routing {
@@ -23,6 +28,14 @@ export function toForwardRule(targetGroups: Record<Color, string>, routing: Rout
       weight: routing.weights[color],
       targets: [...routing.targets[color]],
     })),
+    ...(routing.stickinessSeconds && { stickinessSeconds: routing.stickinessSeconds }),
+    ...(routing.headerRoute && {
+      headerRoute: {
+        name: routing.headerRoute.name,
+        value: routing.headerRoute.value,
+        groupId: targetGroups[routing.headerRoute.color],
+      },
+    }),
   };
 }
 
@@ -38,7 +51,15 @@ export function fromRuleView(targetGroups: Record<Color, string>, view: RuleView
     weights[color] = group.weight;
     targets[color] = group.targets.map((t) => t.url);
   }
-  return { revision: view.revision, weights, targets };
+  const applied: AppliedRouting = { revision: view.revision, weights, targets };
+  if (view.stickinessSeconds) applied.stickinessSeconds = view.stickinessSeconds;
+  if (view.headerRoute) {
+    const { name, value, groupId } = view.headerRoute;
+    const color = COLORS.find((c) => targetGroups[c] === groupId);
+    if (!color) throw new Error(`the balancer routes the header to an unknown group ${groupId}`);
+    applied.headerRoute = { name, value, color };
+  }
+  return applied;
 }
 
 function sameList(a: unknown, b: unknown): boolean {
@@ -51,5 +72,15 @@ function sameList(a: unknown, b: unknown): boolean {
 export function sameRouting(a: Routing | undefined, b: Routing | undefined): boolean {
   if (!a || !b || typeof a.weights !== "object" || typeof b.weights !== "object") return false;
   if (typeof a.targets !== "object" || typeof b.targets !== "object") return false;
-  return COLORS.every((c) => a.weights[c] === b.weights[c] && sameList(a.targets[c], b.targets[c]));
+  const sameHeader =
+    a.headerRoute?.name === b.headerRoute?.name &&
+    a.headerRoute?.value === b.headerRoute?.value &&
+    a.headerRoute?.color === b.headerRoute?.color;
+  // Recorded before stickiness was applied locally: absent means off.
+  const sameStickiness = (a.stickinessSeconds ?? 0) === (b.stickinessSeconds ?? 0);
+  return (
+    sameHeader &&
+    sameStickiness &&
+    COLORS.every((c) => a.weights[c] === b.weights[c] && sameList(a.targets[c], b.targets[c]))
+  );
 }

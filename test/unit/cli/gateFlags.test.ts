@@ -11,7 +11,7 @@ const METRICS_DEFAULTS = gateSettingsFrom({}).metrics;
 
 const ALLOWED_KEYS =
   "manual, metrics, errorRatio, latencyRatio, minRequests, maxErrorRate, maxP99, failAfter, " +
-  "probe, probeMinSuccess, webhook, webhookTimeout, maxInconclusive, interval";
+  "probe, probeMinSuccess, probeHeader, webhook, webhookTimeout, maxInconclusive, interval";
 
 function usageError(flags: GateFlags): string {
   try {
@@ -118,6 +118,26 @@ describe("gateSettingsFrom", () => {
         requests: 50,
         minSuccessRate: 0.99,
       });
+    });
+
+    it("--probe-header keeps the header with the probe's settings", () => {
+      expect(gateSettingsFrom({ probe: 20, probeHeader: "X-Canary: always" }).probe).to.deep.equal({
+        requests: 20,
+        minSuccessRate: 0.99,
+        header: { name: "X-Canary", value: "always" },
+      });
+    });
+
+    it("refuses --probe-header without --probe, or a header an ALB rule cannot match", () => {
+      expect(usageError({ probeHeader: "X-Canary: always" })).to.equal(
+        'invalid --probe-header "X-Canary: always": needs --probe N (requests per check)',
+      );
+      expect(usageError({ probe: 5, probeHeader: "X-Canary" })).to.match(
+        /^invalid --probe-header "X-Canary": must be "Name: value"/,
+      );
+      expect(usageError({ probe: 5, probeHeader: "Host: a.example.com" })).to.match(
+        /^invalid --probe-header "Host: a.example.com": must be "Name: value"/,
+      );
     });
 
     it("--webhook-timeout defaults to 10s", () => {

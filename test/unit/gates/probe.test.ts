@@ -300,3 +300,77 @@ describe("ProbeGate", () => {
     expect(result.reason).to.equal("0/5 ok (0.0%, min 99.0%), 0.0% from 1.0.1 (expected 10.0%)");
   });
 });
+
+/** A real server that answers as the new version to requests with the header, else as stable. */
+async function headerRouted(newAnswer: (n: number) => { status: number; body: string }) {
+  let routed = 0;
+  let plain = 0;
+  const server = http.createServer((req, res) => {
+    const a =
+      req.headers["x-canary"] === "always"
+        ? newAnswer(routed++)
+        : { status: 200, body: greeting(`1.0.0 (plain ${plain++})`) };
+    res.writeHead(a.status, { "content-type": "text/plain" }).end(a.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    counts: () => ({ routed, plain }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe("ProbeGate with --probe-header", () => {
+  const header = { name: "X-Canary", value: "always" };
+
+  it("sends the header with every request and expects only the new version, at weight 0", async () => {
+    const s = await headerRouted(() => ({ status: 200, body: greeting("1.0.1") }));
+    try {
+      const gate = new ProbeGate({ requests: 20, minSuccessRate: 0.99, header });
+      expect(gate.preTraffic).to.equal(true);
+      const result = await gate.check(context(s.url, 0));
+      expect(result.verdict, result.reason).to.equal("pass");
+      expect(result.reason).to.contain("with X-Canary: always");
+      expect(s.counts()).to.deep.equal({ routed: 20, plain: 0 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("fails when the new version answers 500s through the header", async () => {
+    const s = await headerRouted((n) =>
+      n % 3 === 0
+        ? { status: 500, body: "Injected error. Version: 1.0.1\n" }
+        : { status: 200, body: greeting("1.0.1") },
+    );
+    try {
+      const gate = new ProbeGate({ requests: 30, minSuccessRate: 0.99, header });
+      const result = await gate.check(context(s.url, 0));
+      expect(result.verdict).to.equal("fail");
+      expect(result.reason).to.match(/^20\/30 ok with X-Canary: always \(66\.7%, min 99\.0%\)/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("fails, naming the setting, when the header does not reach the new version", async () => {
+    const s = await headerRouted(() => ({ status: 200, body: greeting("1.0.0") }));
+    try {
+      const gate = new ProbeGate({ requests: 10, minSuccessRate: 0.99, header });
+      const result = await gate.check(context(s.url, 50));
+      expect(result.verdict).to.equal("fail");
+      expect(result.reason).to.contain(`is the stack's canaryHeader "X-Canary: always"?`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("is no pre-traffic gate without a header", () => {
+    expect(new ProbeGate({ requests: 10, minSuccessRate: 0.99 }).preTraffic).to.equal(false);
+  });
+});

@@ -138,6 +138,7 @@ describe("gates registry", () => {
       "fail-after",
       "probe",
       "probe-min-success",
+      "probe-header",
       "webhook",
       "webhook-timeout",
       "max-inconclusive",

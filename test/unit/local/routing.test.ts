@@ -58,4 +58,45 @@ describe("routing", () => {
       }),
     ).to.equal(false);
   });
+
+  it("carries the header route (to a colour's group) and stickiness to the balancer and back", () => {
+    const withRoutes = {
+      ...routing,
+      stickinessSeconds: 300,
+      headerRoute: { name: "X-Canary", value: "always", color: "green" as const },
+    };
+    const rule = toForwardRule(groups, withRoutes);
+    expect(rule.stickinessSeconds).to.equal(300);
+    expect(rule.headerRoute).to.deep.equal({
+      name: "X-Canary",
+      value: "always",
+      groupId: groups.green,
+    });
+    const view: RuleView = {
+      revision: 2,
+      groups: rule.groups.map((g) => ({
+        ...g,
+        targets: g.targets.map((url) => ({ url, healthy: true })),
+      })),
+      stickinessSeconds: rule.stickinessSeconds,
+      headerRoute: rule.headerRoute,
+    };
+    const applied = fromRuleView(groups, view);
+    expect(applied).to.deep.equal({ revision: 2, ...withRoutes });
+    expect(sameRouting(withRoutes, applied)).to.equal(true);
+    expect(sameRouting(routing, applied)).to.equal(false);
+    expect(sameRouting({ ...withRoutes, stickinessSeconds: 0 }, applied)).to.equal(false);
+    const blueRoute = {
+      ...withRoutes,
+      headerRoute: { ...withRoutes.headerRoute, color: "blue" as const },
+    };
+    expect(sameRouting(blueRoute, applied)).to.equal(false);
+  });
+
+  it("reads stickiness 0 as the absent stickiness of a rule recorded before it existed", () => {
+    expect(sameRouting({ ...routing, stickinessSeconds: 0 }, routing)).to.equal(true);
+    expect(toForwardRule(groups, { ...routing, stickinessSeconds: 0 })).to.not.have.property(
+      "stickinessSeconds",
+    );
+  });
 });
