@@ -1,4 +1,14 @@
-import { judge, judgeSignals, judgeThresholds, SignalsResult, Verdict } from "../judge";
+import {
+  DEFAULT_LATENCY_OPTIONS,
+  evaluateJudge,
+  initJudge,
+  judgeShortOfData,
+  judgeSignals,
+  judgeThresholds,
+  SignalsResult,
+  updateJudge,
+  Verdict,
+} from "../judge";
 import { Interval } from "../metrics/interval";
 import { MetricsReader } from "../metrics/reader";
 import { metricsReaderFor } from "../metrics/registry";
@@ -15,7 +25,7 @@ export interface MetricsGateSettings {
   allowedLatencyRatio: number;
   /** Judge: canary requests a step needs before it can pass. */
   minRequests: number;
-  /** Thresholds (and the judge at 100%, where no stable traffic is left to compare): the canary's limits. */
+  /** Thresholds (and the judge at 100% when the stable served nothing earlier in the release): the canary's limits. */
   maxErrorRate: number;
   maxP99Ms?: number;
   /** Thresholds: failed checks (intervals) at which the gate fails. */
@@ -54,7 +64,9 @@ function combine(a: Verdict, b: Verdict): Verdict {
 /**
  * Canary vs stable from live metrics. Below 100 % the sequential judge compares
  * the two colours over the whole release so far; at 100 % no stable traffic is
- * left to compare with, so the canary alone is held to the plain limits. In every mode the
+ * left, so the judge compares the canary with the stable's rate measured earlier in the release
+ * (a release whose stable never served, e.g. AllAtOnce, holds the canary alone to the plain
+ * limits). A step held for too few canary requests says so (shortOfData). In every mode the
  * load balancer's own signals (its 5xx, connection errors, canary host health) can hold or fail
  * the step.
  *
@@ -128,7 +140,8 @@ export class MetricsGate implements Gate {
     stepIndex: number,
   ): GateResult {
     const s = this.settings;
-    if (s.mode === "thresholds" || step.weight === 100) {
+    const stableServed = intervals.some((i) => i.stable.requests > 0);
+    if (s.mode === "thresholds" || (step.weight === 100 && !stableServed)) {
       const current =
         s.mode === "thresholds" ? intervals : intervals.filter((i) => i.step === stepIndex);
       const result = judgeThresholds(current, {
@@ -145,27 +158,61 @@ export class MetricsGate implements Gate {
         details: result.details,
       };
     }
-    const result = judge(intervals, {
-      errorRate: {
-        allowedRatio: s.allowedErrorRatio,
-        minCanaryRequests: s.minRequests,
-        bakeMs: step.bakeMs,
-        intervalMs: this.intervalMs,
-      },
-      latency:
-        s.allowedLatencyRatio > 0
-          ? {
-              allowedRatio: s.allowedLatencyRatio,
-              bakeMs: step.bakeMs,
-              intervalMs: this.intervalMs,
-            }
-          : false,
-    });
+    const state = intervals.reduce(
+      updateJudge,
+      initJudge({
+        errorRate: {
+          allowedRatio: s.allowedErrorRatio,
+          minCanaryRequests: s.minRequests,
+          bakeMs: step.bakeMs,
+          intervalMs: this.intervalMs,
+        },
+        latency:
+          s.allowedLatencyRatio > 0
+            ? {
+                allowedRatio: s.allowedLatencyRatio,
+                bakeMs: step.bakeMs,
+                intervalMs: this.intervalMs,
+              }
+            : false,
+      }),
+    );
+    const result = evaluateJudge(state);
+    const short = result.verdict === "inconclusive" && judgeShortOfData(state);
     return {
       gate: this.name,
       verdict: result.verdict,
       reason: result.reason,
       details: result.details,
+      ...(short ? { shortOfData: this.shortOfData(state, step) } : {}),
+    };
+  }
+
+  /** What the step lacks, in numbers, and what would give it enough (see GateResult). */
+  private shortOfData(
+    state: ReturnType<typeof initJudge>,
+    step: GateContext["step"],
+  ): { reason: string; remedies: string[] } {
+    const s = this.settings;
+    const counts = state.errorRate?.step;
+    const elapsedMs = counts ? counts.clock.lastEnd - counts.clock.startedAt : 0;
+    const served = counts?.canary.requests ?? 0;
+    const perSecond = elapsedMs > 0 ? served / (elapsedMs / 1000) : 0;
+    const pairs = state.latency?.step?.pairs ?? 0;
+    const needPairs = state.latency?.options.minIntervals;
+    const reason =
+      `the canary served ${served} requests in ${elapsedMs / 1000}s of settled intervals at ` +
+      `${step.weight}% (${perSecond.toFixed(2)} req/s); a step needs ${s.minRequests}` +
+      (needPairs !== undefined && pairs < needPairs
+        ? `, and ${pairs} of the ${needPairs} intervals with a p99 for both colours`
+        : "");
+    return {
+      reason,
+      remedies: [
+        "give it more time: `promote` resumes the step and waits another --max-inconclusive",
+        "send traffic: on a local stack add `--load <rps>` to `promote`",
+        `ask for less: abort, then roll out again with a lower --min-requests (now ${s.minRequests})`,
+      ],
     };
   }
 
@@ -211,7 +258,7 @@ const FLAGS = {
   },
   latencyRatio: {
     type: "number",
-    default: 1.5,
+    default: DEFAULT_LATENCY_OPTIONS.allowedRatio,
     describe:
       "Judge: canary p99 allowed, as a multiple of the stable's (default {default}; 0 = off)",
   },
@@ -224,11 +271,12 @@ const FLAGS = {
     type: "number",
     default: 0.01,
     describe:
-      "Thresholds (and the 100% step): max canary error rate per interval, 0-1 (default {default})",
+      "Thresholds (and a 100% step with no earlier stable traffic): max canary error rate per interval, 0-1 (default {default})",
   },
   maxP99: {
     type: "number",
-    describe: "Thresholds (and the 100% step): max canary p99 per interval, in ms",
+    describe:
+      "Thresholds (and a 100% step with no earlier stable traffic): max canary p99 per interval, in ms",
   },
   failAfter: {
     type: "number",

@@ -5,7 +5,8 @@ import { ReleaseState } from "./state";
 export type StepVerdict =
   | { kind: "pass"; release: ReleaseState }
   | { kind: "fail"; reason: string }
-  | { kind: "pause"; reason: string; release: ReleaseState }
+  /** `gate`: who paused (a person's approval by default). */
+  | { kind: "pause"; reason: string; release: ReleaseState; gate?: string }
   /** Ctrl-C, or the release was changed by another command (say, an abort) meanwhile. */
   | { kind: "stopped"; by: "interrupt" | "another command"; release?: ReleaseState };
 
@@ -31,6 +32,13 @@ export async function gateStep(
   );
   const allowedMs = state.gates.maxInconclusiveMs + dataDelayMs;
   const stepStartedAt = state.stepStartedAt ?? clock.now();
+  // A step resumed after a pause for want of data gets another --max-inconclusive from then.
+  const resumedAt = Math.max(
+    -Infinity,
+    ...state.decisions
+      .filter((d) => d.step === state.stepIndex + 1 && d.verdict === "approved")
+      .map((d) => d.at),
+  );
   for (;;) {
     if (signal?.aborted) return { kind: "stopped", by: "interrupt", release: state };
     const latest = await ports.releases.read();
@@ -66,9 +74,25 @@ export async function gateStep(
       if (answer === "rejected") return { kind: "fail", reason: "manual: rejected at the prompt" };
       return { kind: "pause", reason: "awaiting a person's approval", release: latest };
     }
-    const overdue = ctx.elapsedMs - step.bakeMs - allowedMs;
+    const overdue = Math.min(ctx.elapsedMs - step.bakeMs - allowedMs, now - resumedAt - allowedMs);
     if (overdue >= 0) {
       const delay = dataDelayMs > 0 ? ` + ${formatDuration(dataDelayMs)} data delay` : "";
+      const short = waiting.filter((r) => r.shortOfData !== undefined);
+      if (short.length === waiting.length && state.gates.onInconclusive === "pause") {
+        // Nothing says the canary is bad; the step could not gather its sample in time.
+        const remedies = short.flatMap((r) => r.shortOfData?.remedies ?? []);
+        return {
+          kind: "pause",
+          gate: short[0].gate,
+          release: latest,
+          reason:
+            `too little data after ${formatDuration(ctx.elapsedMs)} (bake ` +
+            `${formatDuration(step.bakeMs)} + ${formatDuration(state.gates.maxInconclusiveMs)} ` +
+            `allowed${delay}): ` +
+            short.map((r) => `${r.gate}: ${r.shortOfData?.reason}`).join("; ") +
+            `. Remedies: ${remedies.join("; ")}`,
+        };
+      }
       return {
         kind: "fail",
         reason:

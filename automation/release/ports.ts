@@ -23,6 +23,12 @@ export interface GateResult {
   /** One line with the numbers behind the verdict. */
   reason: string;
   details?: unknown;
+  /**
+   * An inconclusive verdict for want of data (the step's minimum sample not reached): what is
+   * short, in numbers, and what would give the step enough. A step still short past its bake
+   * and --max-inconclusive pauses (or rolls back with --on-inconclusive rollback).
+   */
+  shortOfData?: { reason: string; remedies: string[] };
 }
 
 /** An automated check of the canary between steps. */

@@ -15,6 +15,11 @@ export interface GateSettings {
   maxInconclusiveMs: number;
   /** How often gates are evaluated while a step holds. */
   intervalMs: number;
+  /**
+   * What a step still short of data past bake + maxInconclusiveMs does: pause (exit 3) or roll
+   * back. Absent in releases recorded before the setting: roll back, as they did.
+   */
+  onInconclusive?: "pause" | "rollback";
   [gate: string]: unknown;
 }
 
@@ -87,6 +92,7 @@ export function gateNames(gates: GateSettings): string[] {
       key !== "manual" &&
       key !== "maxInconclusiveMs" &&
       key !== "intervalMs" &&
+      key !== "onInconclusive" &&
       gates[key] !== undefined &&
       gates[key] !== false,
   );
