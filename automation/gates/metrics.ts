@@ -1,11 +1,15 @@
 import {
   DEFAULT_LATENCY_OPTIONS,
+  ErrorRateSummary,
   evaluateJudge,
   initJudge,
+  JudgeOptions,
   judgeShortOfData,
   judgeSignals,
   judgeThresholds,
+  resumeJudge,
   SignalsResult,
+  summariseErrorRate,
   updateJudge,
   Verdict,
 } from "../judge";
@@ -55,6 +59,18 @@ export function labelSteps(
  */
 export const BASELINE_INTERVALS = 3;
 
+/** What the metrics gate keeps in the release when a step passes (ReleaseState.gateMemory). */
+export interface MetricsMemory {
+  /** The error-rate test over the release up to the passing check: the 100 % step's baseline. */
+  errorRate: ErrorRateSummary;
+}
+
+/** The error-rate summary a release kept, if it kept one. */
+function keptSummary(release: GateContext["release"]): ErrorRateSummary | null {
+  const kept = release.gateMemory?.metrics as Partial<MetricsMemory> | undefined;
+  return kept?.errorRate ?? null;
+}
+
 function combine(a: Verdict, b: Verdict): Verdict {
   if (a === "fail" || b === "fail") return "fail";
   if (a === "inconclusive" || b === "inconclusive") return "inconclusive";
@@ -66,7 +82,10 @@ function combine(a: Verdict, b: Verdict): Verdict {
  * the two colours over the whole release so far; at 100 % no stable traffic is
  * left, so the judge compares the canary with the stable's rate measured earlier in the release
  * (a release whose stable never served, e.g. AllAtOnce, holds the canary alone to the plain
- * limits). A step held for too few canary requests says so (shortOfData). In every mode the
+ * limits). A passing step keeps the error-rate test's summary in the release (`keep`), and the
+ * 100 % step goes on from it: its baseline does not depend on the metrics source still holding
+ * the earlier steps' intervals (the local balancer keeps 60). A step held for too few canary
+ * requests says so (shortOfData). In every mode the
  * load balancer's own signals (its 5xx, connection errors, canary host health) can hold or fail
  * the step.
  *
@@ -126,7 +145,10 @@ export class MetricsGate implements Gate {
         reason: `no settled ${I / 1000}s interval of step ${stepIndex + 1} yet (${settle})`,
       };
     }
-    const main = this.judgeColours(intervals, step, stepIndex);
+    // The 100 % step goes on from the summary kept when the step before it passed.
+    const kept =
+      step.weight === 100 && this.settings.mode === "judge" ? keptSummary(release) : null;
+    const main = this.judgeColours(intervals, step, stepIndex, kept);
     const signals = judgeSignals(
       { baseline, current, stepIndex, canaryWeight: step.weight },
       { maxErrorRate: this.settings.maxErrorRate, failAfter: this.settings.failAfter },
@@ -138,9 +160,11 @@ export class MetricsGate implements Gate {
     intervals: Interval[],
     step: GateContext["step"],
     stepIndex: number,
+    kept: ErrorRateSummary | null,
   ): GateResult {
     const s = this.settings;
-    const stableServed = intervals.some((i) => i.stable.requests > 0);
+    const stableServed =
+      intervals.some((i) => i.stable.requests > 0) || (kept?.total.stable.requests ?? 0) > 0;
     if (s.mode === "thresholds" || (step.weight === 100 && !stableServed)) {
       const current =
         s.mode === "thresholds" ? intervals : intervals.filter((i) => i.step === stepIndex);
@@ -158,33 +182,40 @@ export class MetricsGate implements Gate {
         details: result.details,
       };
     }
-    const state = intervals.reduce(
-      updateJudge,
-      initJudge({
-        errorRate: {
-          allowedRatio: s.allowedErrorRatio,
-          minCanaryRequests: s.minRequests,
-          bakeMs: step.bakeMs,
-          intervalMs: this.intervalMs,
-        },
-        latency:
-          s.allowedLatencyRatio > 0
-            ? {
-                allowedRatio: s.allowedLatencyRatio,
-                bakeMs: step.bakeMs,
-                intervalMs: this.intervalMs,
-              }
-            : false,
-      }),
-    );
+    const options: JudgeOptions = {
+      errorRate: {
+        allowedRatio: s.allowedErrorRatio,
+        minCanaryRequests: s.minRequests,
+        bakeMs: step.bakeMs,
+        intervalMs: this.intervalMs,
+      },
+      latency:
+        s.allowedLatencyRatio > 0
+          ? {
+              allowedRatio: s.allowedLatencyRatio,
+              bakeMs: step.bakeMs,
+              intervalMs: this.intervalMs,
+            }
+          : false,
+    };
+    const after = kept?.lastStart ?? -Infinity;
+    const state =
+      kept !== null
+        ? intervals.filter((i) => i.start > after).reduce(updateJudge, resumeJudge(kept, options))
+        : intervals.reduce(updateJudge, initJudge(options));
     const result = evaluateJudge(state);
     const short = result.verdict === "inconclusive" && judgeShortOfData(state);
+    const keep: MetricsMemory | null =
+      result.verdict === "pass" && step.weight < 100 && state.errorRate !== null
+        ? { errorRate: summariseErrorRate(state.errorRate) }
+        : null;
     return {
       gate: this.name,
       verdict: result.verdict,
       reason: result.reason,
       details: result.details,
       ...(short ? { shortOfData: this.shortOfData(state, step) } : {}),
+      ...(keep !== null ? { keep } : {}),
     };
   }
 
@@ -229,6 +260,11 @@ export class MetricsGate implements Gate {
       verdict,
       reason: reasons.join(" | "),
       details: { ...(main.details as object), signals: signals.details },
+      // Short of data only while the signals have nothing against the step; kept only on a pass.
+      ...(main.shortOfData !== undefined && signals.verdict === "pass"
+        ? { shortOfData: main.shortOfData }
+        : {}),
+      ...(main.keep !== undefined && verdict === "pass" ? { keep: main.keep } : {}),
     };
   }
 }

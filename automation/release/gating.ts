@@ -66,11 +66,12 @@ export async function gateStep(
     }
     const waiting = results.filter((r) => r.verdict === "inconclusive");
     if (waiting.length === 0) {
+      const kept = withKept(latest, results);
       if (!state.gates.manual || latest.approvedSteps.includes(state.stepIndex)) {
-        return { kind: "pass", release: latest };
+        return { kind: "pass", release: kept };
       }
       const answer = await ports.approver.ask(ctx);
-      if (answer === "approved") return { kind: "pass", release: await approved(latest) };
+      if (answer === "approved") return { kind: "pass", release: await approved(kept) };
       if (answer === "rejected") return { kind: "fail", reason: "manual: rejected at the prompt" };
       return { kind: "pause", reason: "awaiting a person's approval", release: latest };
     }
@@ -103,6 +104,15 @@ export async function gateStep(
     }
     await clock.sleep(Math.min(state.gates.intervalMs, -overdue), signal);
   }
+}
+
+/** The release with what the passing gates keep for later steps (GateResult.keep). */
+function withKept(release: ReleaseState, results: GateResult[]): ReleaseState {
+  const keeping = results.filter((r) => r.keep !== undefined);
+  if (keeping.length === 0) return release;
+  const gateMemory = { ...release.gateMemory };
+  for (const r of keeping) gateMemory[r.gate] = r.keep;
+  return { ...release, gateMemory };
 }
 
 async function checkGate(gate: Gate, ctx: GateContext): Promise<GateResult> {

@@ -29,6 +29,11 @@ export interface GateResult {
    * and --max-inconclusive pauses (or rolls back with --on-inconclusive rollback).
    */
   shortOfData?: { reason: string; remedies: string[] };
+  /**
+   * With a pass: small plain JSON the gate wants at later steps. The release keeps it under
+   * `gateMemory[gate]` (replacing what the gate kept before), written with the next step.
+   */
+  keep?: unknown;
 }
 
 /** An automated check of the canary between steps. */

@@ -79,6 +79,13 @@ export interface ReleaseState {
   /** Why the release ended, when it did not promote. */
   outcome?: string;
   decisions: Decision[];
+  /**
+   * What gates keep for later steps, by gate name: small plain JSON a gate handed back with a
+   * passing step (GateResult.keep), written with the next step's transition. E.g. the metrics
+   * gate's error-rate summary of the steps so far, the last step's baseline. Absent before the
+   * first step passed, and in releases recorded before the field existed.
+   */
+  gateMemory?: { [gate: string]: unknown };
 }
 
 /**

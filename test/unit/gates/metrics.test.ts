@@ -2,7 +2,12 @@ import { expect } from "chai";
 import { StackOutputs } from "../../../infra/contract/outputs";
 import { gatesFor } from "../../../automation/gates/registry";
 import { GateContext } from "../../../automation/release/ports";
-import { labelSteps, MetricsGate, MetricsGateSettings } from "../../../automation/gates/metrics";
+import {
+  labelSteps,
+  MetricsGate,
+  MetricsGateSettings,
+  MetricsMemory,
+} from "../../../automation/gates/metrics";
 import { CanaryJudgeResult, ThresholdDetails } from "../../../automation/judge";
 import { Interval } from "../../../automation/metrics/interval";
 import { MetricsReader, MetricsWindow } from "../../../automation/metrics/reader";
@@ -511,6 +516,70 @@ describe("MetricsGate", () => {
         "thresholds fail: 10 of 12 checks failed (fail at 3; error rate <= 1.00%); " +
           "last check ok (10/5000 errors, p99 50 ms); failed checks reached 3 at 2030-01-01T10:02:00.000Z",
       );
+    });
+
+    describe("the baseline kept in the release", () => {
+      const earlier = release([]);
+      /** What the gate kept when step 2 (50 %) passed at minute 10. */
+      const keptAtStep2 = async () => {
+        const passed = await new MetricsGate(new GivenIntervals(earlier), SETTINGS).check(
+          context(1, starts.slice(0, 2), at(10)),
+        );
+        expect(passed.verdict).to.equal("pass");
+        return passed.keep as MetricsMemory;
+      };
+      /** The 100 % step at `now`, as a source that keeps only the last minutes reads it. */
+      const lastStep = (kept: MetricsMemory | undefined, data: Interval[], now: number) => {
+        const ctx = context(2, starts, now);
+        if (kept !== undefined) ctx.release.gateMemory = { metrics: kept };
+        return new MetricsGate(new GivenIntervals(data), SETTINGS).check(ctx);
+      };
+
+      it("keeps the error-rate summary as plain JSON when a step below 100 % passes, not before, not at 100 %", async () => {
+        const kept = await keptAtStep2();
+        expect(JSON.parse(JSON.stringify(kept))).to.deep.equal(kept);
+        expect(kept.errorRate.total).to.deep.equal({
+          canary: { requests: 10_000, errors: 200 },
+          stable: { requests: 90_000, errors: 1800 },
+        });
+        expect(kept.errorRate.lastStart).to.equal(at(9));
+        const baking = await new MetricsGate(new GivenIntervals(earlier), SETTINGS).check(
+          context(1, starts.slice(0, 2), at(8)),
+        );
+        expect(baking.verdict).to.equal("inconclusive");
+        expect(baking).to.not.have.property("keep");
+        const full = await lastStep(kept, canaryAlone(10, 12, 100), at(12));
+        expect(full.verdict).to.equal("pass");
+        expect(full).to.not.have.property("keep");
+      });
+
+      it("judges the 100 % step against the kept baseline when the source no longer holds the earlier steps", async () => {
+        const kept = await keptAtStep2();
+        // The source reads back the 100 % step's minutes only.
+        const good = await lastStep(kept, canaryAlone(10, 12, 100), at(12));
+        expect(good.verdict).to.equal("pass");
+        expect(good.reason).to.contain(
+          "no stable traffic this step: canary 2.00% (200/10000) vs the stable's earlier 2.00% " +
+            "(upper bound 2.11%)",
+        );
+        // Without it, the same source shows no stable traffic at all: the plain 1 % limit.
+        const forgotten = await lastStep(undefined, canaryAlone(10, 13, 100), at(13));
+        expect(forgotten.verdict).to.equal("fail");
+        expect(forgotten.reason).to.match(/^thresholds fail: /);
+        // A canary at three times the kept baseline is held, not passed, after its bake.
+        const bad = await lastStep(kept, canaryAlone(10, 12, 300), at(12));
+        expect(bad.verdict).to.equal("inconclusive");
+        expect(bad.reason).to.contain("canary 6.00% (600/10000) vs the stable's earlier 2.00%");
+      });
+
+      it("reads a source that still holds the earlier steps alike, counting each interval once", async () => {
+        const kept = await keptAtStep2();
+        const data = release(canaryAlone(10, 12, 100));
+        const withKept = await lastStep(kept, data, at(12));
+        const withoutKept = await lastStep(undefined, data, at(12));
+        expect(withKept.verdict).to.equal("pass");
+        expect(withKept.reason).to.equal(withoutKept.reason);
+      });
     });
 
     describe("a release whose stable never served (one 100 % step): the plain limits", () => {

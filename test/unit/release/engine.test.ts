@@ -27,13 +27,27 @@ const MIN = 60_000;
 /** A metrics gate whose verdicts are scripted per step (index) and call. */
 class ScriptedGate implements Gate {
   readonly name = "metrics";
-  calls: { step: number; elapsedMs: number }[] = [];
+  calls: { step: number; elapsedMs: number; memory?: unknown }[] = [];
+  /** With a pass: what the gate keeps in the release (none unless set). */
+  keep?: (step: number) => unknown;
+  /** With an inconclusive verdict: short of data (none unless set). */
+  shortOfData?: GateResult["shortOfData"];
   constructor(private readonly script: (step: number, call: number) => GateVerdict) {}
   async check(ctx: GateContext): Promise<GateResult> {
     const call = this.calls.filter((c) => c.step === ctx.stepIndex).length;
-    this.calls.push({ step: ctx.stepIndex, elapsedMs: ctx.elapsedMs });
+    this.calls.push({
+      step: ctx.stepIndex,
+      elapsedMs: ctx.elapsedMs,
+      memory: ctx.release.gateMemory?.metrics,
+    });
     const verdict = this.script(ctx.stepIndex, call);
-    return { gate: this.name, verdict, reason: `scripted ${verdict} (errors 12/600 vs 6/5400)` };
+    return {
+      gate: this.name,
+      verdict,
+      reason: `scripted ${verdict} (errors 12/600 vs 6/5400)`,
+      ...(verdict === "pass" && this.keep ? { keep: this.keep(ctx.stepIndex) } : {}),
+      ...(verdict === "inconclusive" && this.shortOfData ? { shortOfData: this.shortOfData } : {}),
+    };
   }
 }
 
@@ -797,6 +811,25 @@ describe("release engine", () => {
       );
       expect(ctx.clock.now() - start).to.equal(9 * MIN);
     });
+  });
+
+  it("keeps what a passing gate hands back in the release, written with the next step, with no extra write", async () => {
+    const plain = setup();
+    await plain.engine.rollout(request());
+    const keeping = setup();
+    keeping.metrics.keep = (step) => ({ passed: step });
+    expect((await keeping.engine.rollout(request())).kind).to.equal("promoted");
+    expect(keeping.stack.writes.length).to.equal(plain.stack.writes.length);
+    // Each step's gate reads what the step before it kept.
+    const seen = keeping.metrics.calls.map((c) => [c.step, c.memory]);
+    expect(seen.filter(([step]) => step === 0)).to.deep.include([0, undefined]);
+    expect(seen.filter(([step]) => step === 2).map(([, m]) => m)).to.deep.equal(
+      Array(3).fill({ passed: 1 }),
+    );
+    // The shift to 50 % wrote step 1's memory together with the weight.
+    const shift = keeping.stack.writes.find((w) => w.canaryWeight === "50");
+    expect(JSON.parse(shift!.release!).gateMemory).to.deep.equal({ metrics: { passed: 0 } });
+    expect(release(keeping.stack)!.gateMemory).to.deep.equal({ metrics: { passed: 2 } });
   });
 
   it("plans without changing anything", async () => {
