@@ -80,6 +80,7 @@ describe("gateSettingsFrom", () => {
         webhook: "https://hooks.example.com/canary?team=a",
         webhookTimeout: "3s",
         maxInconclusive: "2m",
+        onInconclusive: "rollback",
         interval: "5s",
       });
       expect(settings).to.deep.equal({
@@ -96,7 +97,7 @@ describe("gateSettingsFrom", () => {
         probe: { requests: 20, minSuccessRate: 0.9 },
         webhook: { url: "https://hooks.example.com/canary?team=a", timeoutMs: 3000 },
         maxInconclusiveMs: 120_000,
-        onInconclusive: "pause",
+        onInconclusive: "rollback",
         intervalMs: 5000,
       });
     });
@@ -303,6 +304,8 @@ describe("gateSettingsFrom", () => {
         { webhook: "http://127.0.0.1:9/", webhookTimeout: "soon" },
         `invalid --webhook-timeout "soon": use a duration like 30s, 5m, 1h30m or a number of seconds`,
       ],
+      [{ onInconclusive: "wait" }, `invalid --on-inconclusive "wait": must be pause or rollback`],
+      [{ onInconclusive: "" }, `invalid --on-inconclusive "": must be pause or rollback`],
       [
         { maxInconclusive: "10 minutes" },
         `invalid --max-inconclusive "10 minutes": use a duration like 30s, 5m, 1h30m or a number of seconds`,

@@ -424,6 +424,49 @@ describe("MetricsGate", () => {
       );
       expect(result.verdict).to.equal("inconclusive");
       expect(result.reason).to.contain("canary served 150 requests this step, needs 200");
+      // Short of data, with the numbers and what would give the step enough.
+      expect(result.shortOfData).to.deep.equal({
+        reason:
+          "the canary served 150 requests in 300s of settled intervals at 10% (0.50 req/s); " +
+          "a step needs 200",
+        remedies: [
+          "give it more time: `promote` resumes the step and waits another --max-inconclusive",
+          "send traffic: on a local stack add `--load <rps>` to `promote`",
+          "ask for less: abort, then roll out again with a lower --min-requests (now 200)",
+        ],
+      });
+    });
+
+    it("says it is short of data with the balancer's signals too, unless they hold the step", async () => {
+      const stable = { requests: 270, errors: 0, p99Ms: 50, connectionErrors: 0 };
+      const canary = { ...stable, requests: 30, unhealthyHosts: 0, healthyHosts: 2 };
+      const data = minutes(0, 5, canary, stable).map((i) => ({ ...i, balancerErrors: 0 }));
+      const clean = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(clean.reason).to.contain("signals pass");
+      expect(clean.shortOfData?.reason).to.contain("the canary served 150 requests");
+      data[4].canary = { ...canary, unhealthyHosts: 1, healthyHosts: 1 };
+      const unhealthy = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(unhealthy.verdict).to.equal("inconclusive");
+      expect(unhealthy).to.not.have.property("shortOfData");
+    });
+
+    it("is not short of data when the evidence holds the step", async () => {
+      const data = minutes(
+        0,
+        5,
+        { requests: 1000, errors: 14, p99Ms: 50 },
+        { requests: 9000, errors: 90, p99Ms: 50 },
+      );
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(result.verdict).to.equal("inconclusive");
+      expect(result.reason).to.contain("is above the pass level 1");
+      expect(result).to.not.have.property("shortOfData");
     });
 
     it("in thresholds mode holds the canary alone to --max-error-rate", async () => {

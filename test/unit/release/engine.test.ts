@@ -19,6 +19,7 @@ import { parseSteps } from "../../../automation/release/plan";
 import { GateSettings, ReleaseRequest } from "../../../automation/release/state";
 import { releaseOf } from "../../../automation/stack/stackTraffic";
 import { describePlan, errorMessage, outcomeMessage } from "../../../automation/cli/text";
+import { exitCodeFor } from "../../../automation/cli/exitCodes";
 import { FakeClock } from "../../support/fakeClock";
 import { MemoryStack } from "../../support/memoryStack";
 
@@ -810,6 +811,116 @@ describe("release engine", () => {
         /inconclusive for 9m \(bake 1m \+ 5m allowed \+ 3m data delay\): metrics: waiting for settled intervals/,
       );
       expect(ctx.clock.now() - start).to.equal(9 * MIN);
+    });
+  });
+
+  describe("a step short of data past its bake and --max-inconclusive", () => {
+    const SHORT = {
+      reason:
+        "the canary served 40 requests in 360s of settled intervals at 10% (0.11 req/s); a step needs 200",
+      remedies: ["give it more time", "send traffic", "ask for less"],
+    };
+    const shortSetup = (
+      opts: { stack?: MemoryStack; clock?: FakeClock; script?: () => GateVerdict } = {},
+    ) => {
+      const ctx = setup({ ...opts, metrics: opts.script ?? (() => "inconclusive") });
+      ctx.metrics.shortOfData = SHORT;
+      return ctx;
+    };
+
+    it("pauses (exit 3) with the numbers and the remedies, leaving the step's weight as it is", async () => {
+      const { stack, engine, clock } = shortSetup();
+      const start = clock.now();
+      const outcome = await engine.rollout(request({ gates: gates({ onInconclusive: "pause" }) }));
+      expect(outcome.kind).to.equal("paused");
+      expect(exitCodeFor(outcome.kind, "rollout")).to.equal(3);
+      expect(message(outcome)).to.equal(
+        "paused at step 1 (10%): too little data after 6m (bake 1m + 5m allowed): metrics: " +
+          SHORT.reason +
+          ". Remedies: give it more time; send traffic; ask for less; " +
+          "go on with `npx ecs-canary promote --stack dev` or roll back with `npx ecs-canary abort --stack dev`",
+      );
+      expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
+      expect(release(stack)).to.include({ status: "paused", phase: "gating", stepIndex: 0 });
+      expect(release(stack)!.decisions.at(-1)).to.include({ gate: "metrics", verdict: "pause" });
+      expect(clock.now() - start).to.equal(6 * MIN);
+    });
+
+    it("rolls back with --on-inconclusive rollback, and in releases recorded before the setting", async () => {
+      for (const setting of [{ onInconclusive: "rollback" as const }, {}]) {
+        const { stack, engine } = shortSetup();
+        const outcome = await engine.rollout(request({ gates: gates(setting) }));
+        expect(outcome.kind).to.equal("rolled-back");
+        expect(message(outcome)).to.contain(
+          "inconclusive for 6m (bake 1m + 5m allowed): metrics: scripted inconclusive",
+        );
+        expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
+      }
+    });
+
+    it("still rolls back a step held by evidence, not by want of data", async () => {
+      const { stack, engine } = setup({ metrics: () => "inconclusive" });
+      const outcome = await engine.rollout(request({ gates: gates({ onInconclusive: "pause" }) }));
+      expect(outcome.kind).to.equal("rolled-back");
+      expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
+    });
+
+    it("rolls back when one gate is short of data and another is held by evidence", async () => {
+      const ctx = shortSetup();
+      const held: Gate = {
+        name: "webhook",
+        async check() {
+          return { gate: "webhook", verdict: "inconclusive", reason: "the hook says wait" };
+        },
+      };
+      ctx.deps.gates = () => [new BakeGate(), ctx.metrics, held];
+      const outcome = await new ReleaseEngine(ctx.deps).rollout(
+        request({ gates: gates({ onInconclusive: "pause" }) }),
+      );
+      expect(outcome.kind).to.equal("rolled-back");
+      expect(message(outcome)).to.contain("webhook: the hook says wait");
+    });
+
+    it("promote gives the step another --max-inconclusive from then, and goes on once it passes", async () => {
+      const stack = devStack();
+      const clock = new FakeClock();
+      const pausing = request({ gates: gates({ onInconclusive: "pause" }) });
+      await shortSetup({ stack, clock }).engine.rollout(pausing);
+      // Still short: paused again 5 minutes after the promote, not at once.
+      const resumedAt = clock.now();
+      const again = await shortSetup({ stack, clock }).engine.promote(false);
+      expect(again.kind).to.equal("paused");
+      expect(clock.now() - resumedAt).to.equal(5 * MIN);
+      expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
+      // Enough data this time: the step passes on its third check and the release goes on.
+      const third = shortSetup({ stack, clock, script: () => "pass" });
+      let calls = 0;
+      third.deps.gates = () => [
+        new BakeGate(),
+        {
+          name: "metrics",
+          async check() {
+            return calls++ < 2
+              ? {
+                  gate: "metrics",
+                  verdict: "inconclusive" as const,
+                  reason: "short",
+                  shortOfData: SHORT,
+                }
+              : { gate: "metrics", verdict: "pass" as const, reason: "enough" };
+          },
+        },
+      ];
+      const done = await new ReleaseEngine(third.deps).promote(false);
+      expect(done.kind).to.equal("promoted");
+      expect(stack.weights()).to.deep.equal([
+        "blue:0",
+        "blue:10",
+        "blue:50",
+        "blue:100",
+        "green:0",
+        "green:0",
+      ]);
     });
   });
 
