@@ -355,18 +355,18 @@ export function resumeErrorRate(
 
 /**
  * phi, the stable's relative variance of the error rate per interval beyond the binomial, by
- * the method of moments: (sum (y_i - n_i r)^2 - sum y_i) / (r^2 sum n_i^2), r the pooled rate,
- * less twice its standard error under binomial data; 0 with fewer than 3 intervals or no error.
+ * the method of moments: (sum (y_i - n_i r)^2 - sum y_i) / (r^2 sum n_i^2), r the pooled rate
+ * (E[(y_i - n_i r)^2] = n_i r (1 - r) + phi (n_i r)^2, and sum y_i is at least the binomial part);
+ * 0 with fewer than 3 intervals or no error, and never below 0. Not shrunk further: an estimate
+ * pulled towards 0 (say, less two standard errors) under-tempers exactly the wandering it is
+ * there to absorb (per-colour Beta noise: 7.8 % false rollbacks shrunk by 2 SE, 5.2 % not, with
+ * 1 % -> 2 % at 10 % still caught in a median 3 / p90 5 min; `npm run bench:judge`).
  */
 export function estimateDispersion(stable: Counts, d: DispersionSums): number {
   if (d.intervals < 3 || stable.errors === 0 || stable.requests === 0) return 0;
   const r = stable.errors / stable.requests;
   const squares = d.yy - 2 * r * d.yn + r * r * d.nn;
-  // Less twice its own standard error under binomial data (about sqrt(2 / k) / mean errors per
-  // interval): sampling noise alone would otherwise read as wandering and damp a real regression.
-  const meanErrors = stable.errors / d.intervals;
-  const noise = (2 * Math.sqrt(2 / d.intervals)) / meanErrors;
-  return Math.max(0, (squares - stable.errors) / (r * r * d.nn) - noise);
+  return Math.max(0, (squares - stable.errors) / (r * r * d.nn));
 }
 
 /**

@@ -258,6 +258,16 @@ describe("judge/errorRate: mixture sequential test", () => {
     expect(after2).to.be.lessThan(after1 / 2);
   });
 
+  it("estimates a mild wandering as it is, not shrunk to 0", () => {
+    // 80 and 100 errors in turn around 90: squares 10 x 100, less the binomial 900, over
+    // r^2 sum n^2 = 0.0001 x 10 x 9000^2.
+    const mild = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) =>
+      iv(m, [1000, 10], [9000, m % 2 ? 80 : 100]),
+    );
+    const s = mild.reduce(updateErrorRate, initErrorRate());
+    expect(estimateDispersion(s.total.stable, s.dispersion)).to.be.closeTo(100 / 81_000, 1e-12);
+  });
+
   it("carries a release's evidence through a summary as if the intervals were folded", () => {
     const before = [0, 1, 2, 3, 4].map((m) => iv(m, [1000, 12], [9000, 90], 0));
     const last = [5, 6, 7].map((m) => iv(m, [6000, 70], [0, undefined], 1));
