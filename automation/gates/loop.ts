@@ -12,7 +12,7 @@ const FLAGS = {
     type: "string",
     default: "10m",
     describe:
-      "How long a step may stay inconclusive past its bake before --on-inconclusive applies (default {default})",
+      "How long a step may stay inconclusive past its bake before it rolls back, or, short of data, --on-inconclusive applies (default {default})",
   },
   onInconclusive: {
     type: "string",

@@ -296,7 +296,7 @@ const FLAGS = {
     type: "number",
     default: DEFAULT_LATENCY_OPTIONS.allowedRatio,
     describe:
-      "Judge: canary p99 allowed, as a multiple of the stable's (default {default}; 0 = off)",
+      "Judge: canary p99 allowed in most intervals, as a multiple of the stable's in the same interval (default {default}; 0 = off)",
   },
   minRequests: {
     type: "number",
