@@ -8,7 +8,7 @@ export const EXIT = {
   rolledBack: 1,
   /** Bad flag, plan or setting: nothing was changed. */
   usage: 2,
-  /** Paused awaiting a person's approval: `promote` goes on, `abort` rolls back. */
+  /** Paused awaiting a person's approval or a step short of data: `promote` goes on, `abort` rolls back. */
   paused: 3,
   /** The platform or Pulumi failed in a way the driver could not roll back from. */
   infrastructure: 4,
@@ -39,7 +39,7 @@ export const EXIT_CODES_HELP = [
   "  0   promoted, or the command did what it was asked",
   "  1   rolled back (failed gate, failed update, weight mismatch, or aborted meanwhile)",
   "  2   usage error: bad flag, plan or setting; nothing changed",
-  "  3   paused awaiting approval: continue with `promote`, roll back with `abort`",
+  "  3   paused awaiting approval or more data: continue with `promote`, roll back with `abort`",
   "  4   infrastructure error: Pulumi or the platform failed; the message says how to go on",
   "  5   another driver is working on this stack's release",
   "  130 interrupted (Ctrl-C); the stable version keeps serving",

@@ -1,4 +1,8 @@
+import { UsageError } from "../release/errors";
 import { duration, durationAtLeast, FlagValues } from "./definition";
+
+const ON_INCONCLUSIVE = ["pause", "rollback"] as const;
+type OnInconclusive = (typeof ON_INCONCLUSIVE)[number];
 
 /** The gate loop checks a step at most once a second. */
 export const MIN_INTERVAL_MS = 1000;
@@ -8,7 +12,13 @@ const FLAGS = {
     type: "string",
     default: "10m",
     describe:
-      "Roll back when a step stays inconclusive this long past its bake (default {default})",
+      "How long a step may stay inconclusive past its bake before it rolls back, or, short of data, --on-inconclusive applies (default {default})",
+  },
+  onInconclusive: {
+    type: "string",
+    default: "pause",
+    describe:
+      "A step still short of data (--min-requests) after --max-inconclusive: pause (exit 3; `promote` waits again, `abort` rolls back) or rollback (default {default}); a step held by evidence always rolls back",
   },
   interval: {
     type: "string",
@@ -23,6 +33,8 @@ export interface GateLoopSettings {
   maxInconclusiveMs: number;
   /** How often gates are evaluated while a step holds. */
   intervalMs: number;
+  /** What a step still short of data past its bake and maxInconclusiveMs does. */
+  onInconclusive: OnInconclusive;
 }
 
 /** The settings of the loop that runs the gates, not of one gate; flags as the gates'. */
@@ -40,6 +52,15 @@ export const gateLoop = {
         MIN_INTERVAL_MS,
         "the gates are checked at most once a second",
       ),
+      onInconclusive: onInconclusiveOf(values.onInconclusive ?? FLAGS.onInconclusive.default),
     };
   },
 };
+
+function onInconclusiveOf(raw: string): OnInconclusive {
+  const found = ON_INCONCLUSIVE.find((v) => v === raw);
+  if (found === undefined) {
+    throw new UsageError(`invalid --on-inconclusive "${raw}": must be pause or rollback`);
+  }
+  return found;
+}

@@ -1,4 +1,18 @@
-import { judge, judgeSignals, judgeThresholds, SignalsResult, Verdict } from "../judge";
+import {
+  DEFAULT_LATENCY_OPTIONS,
+  ErrorRateSummary,
+  evaluateJudge,
+  initJudge,
+  JudgeOptions,
+  judgeShortOfData,
+  judgeSignals,
+  judgeThresholds,
+  resumeJudge,
+  SignalsResult,
+  summariseErrorRate,
+  updateJudge,
+  Verdict,
+} from "../judge";
 import { Interval } from "../metrics/interval";
 import { MetricsReader } from "../metrics/reader";
 import { metricsReaderFor } from "../metrics/registry";
@@ -15,7 +29,7 @@ export interface MetricsGateSettings {
   allowedLatencyRatio: number;
   /** Judge: canary requests a step needs before it can pass. */
   minRequests: number;
-  /** Thresholds (and the judge at 100%, where no stable traffic is left to compare): the canary's limits. */
+  /** Thresholds (and the judge at 100% when the stable served nothing earlier in the release): the canary's limits. */
   maxErrorRate: number;
   maxP99Ms?: number;
   /** Thresholds: failed checks (intervals) at which the gate fails. */
@@ -45,6 +59,18 @@ export function labelSteps(
  */
 export const BASELINE_INTERVALS = 3;
 
+/** What the metrics gate keeps in the release when a step passes (ReleaseState.gateMemory). */
+export interface MetricsMemory {
+  /** The error-rate test over the release up to the passing check: the 100 % step's baseline. */
+  errorRate: ErrorRateSummary;
+}
+
+/** The error-rate summary a release kept, if it kept one. */
+function keptSummary(release: GateContext["release"]): ErrorRateSummary | null {
+  const kept = release.gateMemory?.metrics as Partial<MetricsMemory> | undefined;
+  return kept?.errorRate ?? null;
+}
+
 function combine(a: Verdict, b: Verdict): Verdict {
   if (a === "fail" || b === "fail") return "fail";
   if (a === "inconclusive" || b === "inconclusive") return "inconclusive";
@@ -54,7 +80,12 @@ function combine(a: Verdict, b: Verdict): Verdict {
 /**
  * Canary vs stable from live metrics. Below 100 % the sequential judge compares
  * the two colours over the whole release so far; at 100 % no stable traffic is
- * left to compare with, so the canary alone is held to the plain limits. In every mode the
+ * left, so the judge compares the canary with the stable's rate measured earlier in the release
+ * (a release whose stable never served, e.g. AllAtOnce, holds the canary alone to the plain
+ * limits). A passing step keeps the error-rate test's summary in the release (`keep`), and the
+ * 100 % step goes on from it: its baseline does not depend on the metrics source still holding
+ * the earlier steps' intervals (the local balancer keeps 60). A step held for too few canary
+ * requests says so (shortOfData). In every mode the
  * load balancer's own signals (its 5xx, connection errors, canary host health) can hold or fail
  * the step.
  *
@@ -114,7 +145,10 @@ export class MetricsGate implements Gate {
         reason: `no settled ${I / 1000}s interval of step ${stepIndex + 1} yet (${settle})`,
       };
     }
-    const main = this.judgeColours(intervals, step, stepIndex);
+    // The 100 % step goes on from the summary kept when the step before it passed.
+    const kept =
+      step.weight === 100 && this.settings.mode === "judge" ? keptSummary(release) : null;
+    const main = this.judgeColours(intervals, step, stepIndex, kept);
     const signals = judgeSignals(
       { baseline, current, stepIndex, canaryWeight: step.weight },
       { maxErrorRate: this.settings.maxErrorRate, failAfter: this.settings.failAfter },
@@ -126,9 +160,12 @@ export class MetricsGate implements Gate {
     intervals: Interval[],
     step: GateContext["step"],
     stepIndex: number,
+    kept: ErrorRateSummary | null,
   ): GateResult {
     const s = this.settings;
-    if (s.mode === "thresholds" || step.weight === 100) {
+    const stableServed =
+      intervals.some((i) => i.stable.requests > 0) || (kept?.total.stable.requests ?? 0) > 0;
+    if (s.mode === "thresholds" || (step.weight === 100 && !stableServed)) {
       const current =
         s.mode === "thresholds" ? intervals : intervals.filter((i) => i.step === stepIndex);
       const result = judgeThresholds(current, {
@@ -145,7 +182,7 @@ export class MetricsGate implements Gate {
         details: result.details,
       };
     }
-    const result = judge(intervals, {
+    const options: JudgeOptions = {
       errorRate: {
         allowedRatio: s.allowedErrorRatio,
         minCanaryRequests: s.minRequests,
@@ -160,12 +197,53 @@ export class MetricsGate implements Gate {
               intervalMs: this.intervalMs,
             }
           : false,
-    });
+    };
+    const after = kept?.lastStart ?? -Infinity;
+    const state =
+      kept !== null
+        ? intervals.filter((i) => i.start > after).reduce(updateJudge, resumeJudge(kept, options))
+        : intervals.reduce(updateJudge, initJudge(options));
+    const result = evaluateJudge(state);
+    const short = result.verdict === "inconclusive" && judgeShortOfData(state);
+    const keep: MetricsMemory | null =
+      result.verdict === "pass" && step.weight < 100 && state.errorRate !== null
+        ? { errorRate: summariseErrorRate(state.errorRate) }
+        : null;
     return {
       gate: this.name,
       verdict: result.verdict,
       reason: result.reason,
       details: result.details,
+      ...(short ? { shortOfData: this.shortOfData(state, step) } : {}),
+      ...(keep !== null ? { keep } : {}),
+    };
+  }
+
+  /** What the step lacks, in numbers, and what would give it enough (see GateResult). */
+  private shortOfData(
+    state: ReturnType<typeof initJudge>,
+    step: GateContext["step"],
+  ): { reason: string; remedies: string[] } {
+    const s = this.settings;
+    const counts = state.errorRate?.step;
+    const elapsedMs = counts ? counts.clock.lastEnd - counts.clock.startedAt : 0;
+    const served = counts?.canary.requests ?? 0;
+    const perSecond = elapsedMs > 0 ? served / (elapsedMs / 1000) : 0;
+    const pairs = state.latency?.step?.pairs ?? 0;
+    const needPairs = state.latency?.options.minIntervals;
+    const reason =
+      `the canary served ${served} requests in ${elapsedMs / 1000}s of settled intervals at ` +
+      `${step.weight}% (${perSecond.toFixed(2)} req/s); a step needs ${s.minRequests}` +
+      (needPairs !== undefined && pairs < needPairs
+        ? `, and ${pairs} of the ${needPairs} intervals with a p99 for both colours`
+        : "");
+    return {
+      reason,
+      remedies: [
+        "give it more time: `promote` resumes the step and waits another --max-inconclusive",
+        "send traffic: on a local stack add `--load <rps>` to `promote`",
+        `ask for less: abort, then roll out again with a lower --min-requests (now ${s.minRequests})`,
+      ],
     };
   }
 
@@ -182,6 +260,11 @@ export class MetricsGate implements Gate {
       verdict,
       reason: reasons.join(" | "),
       details: { ...(main.details as object), signals: signals.details },
+      // Short of data only while the signals have nothing against the step; kept only on a pass.
+      ...(main.shortOfData !== undefined && signals.verdict === "pass"
+        ? { shortOfData: main.shortOfData }
+        : {}),
+      ...(main.keep !== undefined && verdict === "pass" ? { keep: main.keep } : {}),
     };
   }
 }
@@ -211,9 +294,9 @@ const FLAGS = {
   },
   latencyRatio: {
     type: "number",
-    default: 1.5,
+    default: DEFAULT_LATENCY_OPTIONS.allowedRatio,
     describe:
-      "Judge: canary p99 allowed, as a multiple of the stable's (default {default}; 0 = off)",
+      "Judge: canary p99 allowed in most intervals, as a multiple of the stable's in the same interval (default {default}; 0 = off)",
   },
   minRequests: {
     type: "number",
@@ -224,11 +307,12 @@ const FLAGS = {
     type: "number",
     default: 0.01,
     describe:
-      "Thresholds (and the 100% step): max canary error rate per interval, 0-1 (default {default})",
+      "Thresholds (and a 100% step with no earlier stable traffic): max canary error rate per interval, 0-1 (default {default})",
   },
   maxP99: {
     type: "number",
-    describe: "Thresholds (and the 100% step): max canary p99 per interval, in ms",
+    describe:
+      "Thresholds (and a 100% step with no earlier stable traffic): max canary p99 per interval, in ms",
   },
   failAfter: {
     type: "number",

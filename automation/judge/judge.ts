@@ -1,19 +1,25 @@
 /**
- * The canary judge: the error-rate sequential test and the latency rank test together.
+ * The canary judge: the error-rate and latency sequential tests together.
  * fail if any enabled test fails; pass only if every enabled test passes; inconclusive otherwise.
+ * In a step where the stable served nothing (100 %) the latency test has nothing to pair with and
+ * sits out; the error-rate test then compares the canary with the stable's earlier rate.
  */
 import {
   ErrorRateOptions,
   ErrorRateResult,
   ErrorRateState,
+  ErrorRateSummary,
+  errorRateShortOfRequests,
   errorRateVerdict,
   evaluateErrorRate,
   initErrorRate,
+  resumeErrorRate,
   updateErrorRate,
 } from "./errorRate";
 import {
   evaluateLatency,
   initLatency,
+  latencyShortOfPairs,
   LatencyOptions,
   LatencyResult,
   LatencyState,
@@ -53,6 +59,23 @@ export function initJudge(options: JudgeOptions = {}): JudgeState {
   return { kind: "judge", lastStart: null, errorRate, latency };
 }
 
+/**
+ * A judge that goes on from an error-rate summary of the release's earlier steps (the last step's
+ * baseline); the latency test starts afresh.
+ */
+export function resumeJudge(summary: ErrorRateSummary, options: JudgeOptions = {}): JudgeState {
+  if (options.errorRate === false) {
+    throw new JudgeInputError("resumeJudge needs the error-rate test, got errorRate false");
+  }
+  const latency = options.latency === false ? null : initLatency(options.latency ?? {});
+  return {
+    kind: "judge",
+    lastStart: summary.lastStart,
+    errorRate: resumeErrorRate(summary, options.errorRate ?? {}),
+    latency,
+  };
+}
+
 /** Folds one interval into every enabled test; returns a new state. */
 export function updateJudge(state: JudgeState, interval: Interval): JudgeState {
   checkInterval(interval, state.lastStart);
@@ -70,17 +93,41 @@ function combine(verdicts: readonly Verdict[]): Verdict {
   return "inconclusive";
 }
 
+/**
+ * Whether latency sits out: the error-rate test is on and the current step's stable served
+ * nothing (nothing to pair with), while a failed latency test still counts.
+ */
+function latencySitsOut(state: JudgeState): boolean {
+  const step = state.errorRate?.step;
+  return (
+    step !== null &&
+    step !== undefined &&
+    step.stable.requests === 0 &&
+    state.latency !== null &&
+    state.latency.failed === null
+  );
+}
+
 /** The verdict alone, cheaply (what evaluateJudge would say). */
 export function judgeVerdict(state: JudgeState): Verdict {
   const verdicts: Verdict[] = [];
   if (state.errorRate) verdicts.push(errorRateVerdict(state.errorRate));
-  if (state.latency) verdicts.push(latencyVerdict(state.latency));
+  if (state.latency && !latencySitsOut(state)) verdicts.push(latencyVerdict(state.latency));
   return combine(verdicts);
+}
+
+/**
+ * Whether the step is held for want of data: some enabled test still lacks the minimum sample
+ * of the step (canary requests, or intervals with a p99 for both colours).
+ */
+export function judgeShortOfData(state: JudgeState): boolean {
+  if (state.errorRate && errorRateShortOfRequests(state.errorRate)) return true;
+  return state.latency !== null && !latencySitsOut(state) && latencyShortOfPairs(state.latency);
 }
 
 export function evaluateJudge(state: JudgeState): CanaryJudgeResult {
   const errorRate = state.errorRate && evaluateErrorRate(state.errorRate);
-  const latency = state.latency && evaluateLatency(state.latency);
+  const latency = state.latency && !latencySitsOut(state) ? evaluateLatency(state.latency) : null;
   const parts = [errorRate, latency].filter(
     (r): r is ErrorRateResult | LatencyResult => r !== null,
   );

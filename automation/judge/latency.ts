@@ -1,27 +1,35 @@
 /**
- * Latency, canary against stable: a one-sided Mann-Whitney rank test over the intervals of the
- * current step, as Kayenta's NetflixACAJudge classifies a metric (Mann-Whitney U of the canary's
- * values against the baseline's, with an allowed ratio).
+ * Latency, canary against stable: an always-valid sequential sign test on paired per-interval
+ * p99 ratios.
  *
- * Each interval in which both colours served requests and report a p99 gives one canary value
- * c_i and one stable value s_j. The stable values are multiplied by the allowed ratio, and
- *   U = #{(i, j): c_i > ratio * s_j} + 0.5 #{(i, j): c_i = ratio * s_j}
- * is compared with its distribution when all m + n values are exchangeable (H0: the canary is
- * no slower than the stable times the allowed ratio). The p-value P(U >= u) is exact (the
- * distribution of U by its recurrence, Mann & Whitney 1947) when there are no ties and both
- * samples have at most EXACT_LIMIT values; otherwise the normal approximation with tie
- * correction and continuity correction is used.
+ * Pairing. Each interval in which both colours served requests and report a p99 gives one pair:
+ * the canary's p99 c_i and the stable's s_i, measured over the same minute. Load swings, a slow
+ * dependency or a busy host that both colours share move c_i and s_i together, so their ratio
+ * keeps what belongs to the canary; an unpaired comparison would count them as noise.
  *
- * Continuous checking. A rank test checked every interval would reject a good canary far more
- * often than alpha. The judge spends alpha over the looks: look k of step j (both counted from 1)
- * rejects only if p <= alpha (6/pi^2)^2 / (j^2 k^2). These levels sum to alpha over all steps and
- * looks, so by the union bound P(any false fail in the release) <= alpha.
+ * Test. X_i = 1 when c_i > allowedRatio * s_i, else 0 (a tie counts as 0). H0, "the canary is no
+ * slower than allowed": in every interval, given everything before it, P(X_i = 1) <= 1/2 (the
+ * canary's p99 is no more often above allowedRatio x the stable's than not: a statement about
+ * the median of the per-interval ratio, with no assumption on the shape of its distribution).
+ * For each alternative q_k > 1/2 the running product of (q_k / (1/2))^X_i ((1 - q_k) / (1/2))^(1 - X_i)
+ * is a nonnegative supermartingale under H0: its expected factor is
+ * P(X=1) (2 q_k - (2 - 2 q_k)) + 2 - 2 q_k <= 1 when P(X=1) <= 1/2. A mixture over the q_k with
+ * prior weights summing to 1 is one too (Robbins 1970), so by Ville's inequality (Ville 1939)
+ * P(evidence ever >= 1/alpha) <= alpha however often it is checked: the same argument as the
+ * error-rate test's (errorRate.ts). The evidence runs over the whole release; the ratio of one
+ * interval does not depend on the traffic weight, so steps need no special care.
+ *
+ * Small samples are on the safe side: the sample p99 of few requests is biased low (with n < 100
+ * it is close to the sample maximum, whose median is below the true p99), so a canary with
+ * little traffic looks faster, never slower.
  *
  * Verdicts.
- * - fail: some look's p-value was at or below its spent level (stays failed).
- * - inconclusive: fewer than minIntervals pairs in the step, or the step has not baked, or the
- *   latest look has p <= alpha (suspicious, not proven).
- * - pass: enough pairs, baked, and the latest look has p > alpha.
+ * - fail: the evidence reached 1/alpha at some interval (stays failed).
+ * - pass: not failed, the step has run its bake time, it has at least minIntervals pairs, and the
+ *   evidence is at most passMaxEvidence (default 1: the data favour "no slower than allowed" over
+ *   the mixture of regressions). Absence of evidence does not pass: a canary above the ratio in
+ *   most intervals drives the evidence above 1 and holds the step until it fails.
+ * - inconclusive: otherwise.
  */
 import { Interval } from "../metrics/interval";
 import {
@@ -29,54 +37,51 @@ import {
   checkInterval,
   checkOption,
   formatNumber,
+  JudgeInputError,
   JudgeResult,
   StepClock,
   Verdict,
 } from "./types";
+import { mixtureLogEvidence } from "./errorRate";
+
+/** One alternative of the mixture: P(canary above the allowed ratio) = q, with its prior weight. */
+export interface SignAlternative {
+  q: number;
+  weight: number;
+}
 
 export interface LatencyOptions {
   /** The canary's p99 may be this many times the stable's. */
   allowedRatio: number;
-  /** Overall false-fail probability of a release, spent over steps and looks. */
+  /** Fail when the evidence reaches 1/alpha; the false-fail probability is at most alpha. */
   alpha: number;
-  /** Pairs of values (intervals) the step needs before it can fail or pass. */
+  /** The mixture over regressions: q in (1/2, 1), weights summing to 1. */
+  alternatives: readonly SignAlternative[];
+  /** Pairs (intervals) the step needs before it can pass. */
   minIntervals: number;
+  /** Pass only when the evidence is at most this (1 = no support for a regression). */
+  passMaxEvidence: number;
   /** How long the current step must have run before it can pass (ms). */
   bakeMs: number;
   /** Length of one interval (ms). */
   intervalMs: number;
 }
 
+/** Defaults, tuned on the benchmark in test/bench/judge: alpha 0.03, allowed ratio 1.2. */
 export const DEFAULT_LATENCY_OPTIONS: Readonly<LatencyOptions> = Object.freeze({
-  allowedRatio: 1.1,
-  alpha: 0.05,
-  minIntervals: 5,
+  allowedRatio: 1.2,
+  alpha: 0.03,
+  alternatives: Object.freeze([
+    { q: 0.7, weight: 0.2 },
+    { q: 0.8, weight: 0.3 },
+    { q: 0.9, weight: 0.3 },
+    { q: 0.97, weight: 0.2 },
+  ]),
+  minIntervals: 3,
+  passMaxEvidence: 1,
   bakeMs: 5 * 60_000,
   intervalMs: 60_000,
 });
-
-/** Largest sample size for which the exact distribution of U is used. */
-export const EXACT_LIMIT = 30;
-
-export interface MannWhitneyResult {
-  /** U of the canary against the scaled stable values (ties count one half). */
-  u: number;
-  m: number;
-  n: number;
-  /** One-sided p-value P(U >= u) under H0. */
-  pValue: number;
-  method: "exact" | "normal";
-  /** The standardised statistic of the normal approximation (null when exact). */
-  z: number | null;
-  ties: boolean;
-}
-
-export interface LatencyLook extends MannWhitneyResult {
-  /** The level this look was tested at: alpha spent on step j, look k. */
-  alphaLook: number;
-  stepIndex: number;
-  look: number;
-}
 
 export interface LatencyState {
   kind: "latency";
@@ -85,22 +90,31 @@ export interface LatencyState {
   intervals: number;
   /** Intervals without a usable pair (no requests or no p99 on either side). */
   missing: number;
-  /** Number of steps seen, the current one included. */
-  steps: number;
+  /** Per alternative: sum over pairs of the log likelihood ratio. */
+  logLikelihoodRatios: number[];
+  logEvidence: number;
+  /** Pairs and pairs above the allowed ratio, over the release. */
+  pairs: number;
+  above: number;
   step: {
     clock: StepClock;
-    canary: number[];
-    stable: number[];
-    looks: number;
-    last: LatencyLook | null;
+    pairs: number;
+    above: number;
+    /** log(c / s) of the step's pairs: sum, for the geometric mean ratio in the reason. */
+    sumLogRatio: number;
   } | null;
-  failed: { at: number; stepId: number; look: LatencyLook } | null;
+  failed: { at: number; logEvidence: number; pairs: number; above: number } | null;
 }
 
 export interface LatencyDetails {
   allowedRatio: number;
   alpha: number;
   minIntervals: number;
+  evidence: number;
+  failThreshold: number;
+  passMaxEvidence: number;
+  pairs: number;
+  above: number;
   intervals: number;
   missing: number;
   step: {
@@ -108,13 +122,11 @@ export interface LatencyDetails {
     elapsedMs: number;
     bakeMs: number;
     pairs: number;
-    canaryMedianMs: number | null;
-    stableMedianMs: number | null;
+    above: number;
+    /** Geometric mean of the step's canary/stable p99 ratios, null without pairs. */
+    meanRatio: number | null;
   } | null;
-  /** The latest look of the current step. */
-  last: LatencyLook | null;
-  /** The look that failed, if any. */
-  failed: { at: number; stepId: number; look: LatencyLook } | null;
+  failed: LatencyState["failed"];
 }
 
 export type LatencyResult = JudgeResult<LatencyDetails>;
@@ -123,128 +135,54 @@ export function resolveLatencyOptions(options: Partial<LatencyOptions> = {}): La
   const o: LatencyOptions = { ...DEFAULT_LATENCY_OPTIONS, ...options };
   checkOption("latency.allowedRatio", o.allowedRatio, 0, Infinity, { openMin: true });
   checkOption("latency.alpha", o.alpha, 0, 1, { openMin: true, openMax: true });
-  checkOption("latency.minIntervals", o.minIntervals, 2, Infinity, { integer: true });
+  checkOption("latency.minIntervals", o.minIntervals, 1, Infinity, { integer: true });
+  checkOption("latency.passMaxEvidence", o.passMaxEvidence, 0, 1 / o.alpha, { openMax: true });
   checkOption("latency.bakeMs", o.bakeMs, 0, Infinity);
   checkOption("latency.intervalMs", o.intervalMs, 0, Infinity, { openMin: true });
-  return o;
+  if (!Array.isArray(o.alternatives) || o.alternatives.length === 0) {
+    throw new JudgeInputError(
+      `latency.alternatives must be a non-empty list of {q in (0.5, 1), weight > 0}, got ${JSON.stringify(o.alternatives)}`,
+    );
+  }
+  let sum = 0;
+  o.alternatives.forEach((a, i) => {
+    checkOption(`latency.alternatives[${i}].q`, a.q, 0.5, 1, { openMin: true, openMax: true });
+    checkOption(`latency.alternatives[${i}].weight`, a.weight, 0, 1, { openMin: true });
+    sum += a.weight;
+  });
+  if (Math.abs(sum - 1) > 1e-9) {
+    throw new JudgeInputError(`latency.alternatives weights must sum to 1, got ${sum}`);
+  }
+  return { ...o, alternatives: o.alternatives.map((a) => ({ q: a.q, weight: a.weight })) };
 }
 
 const SPEND = 6 / (Math.PI * Math.PI);
 
-/** The level of look k (from 1) of step j (from 1): alpha (6/pi^2)^2 / (j^2 k^2). */
+/**
+ * The level of look k (from 1) of step j (from 1): alpha (6/pi^2)^2 / (j^2 k^2). These levels sum
+ * to alpha over all steps and looks (the load balancer's signals spend their alpha this way).
+ */
 export function spentAlpha(alpha: number, stepIndex: number, look: number): number {
   return (alpha * SPEND * SPEND) / (stepIndex * stepIndex * look * look);
 }
 
-/** erfc(x), absolute error below 1e-14 (series for |x| < 3, continued fraction beyond). */
-export function erfc(x: number): number {
-  if (x < 0) return 2 - erfc(-x);
-  if (x < 3) {
-    // erf(x) = 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)): positive terms only.
-    let term = x;
-    let sum = x;
-    for (let n = 1; n < 200 && term > 1e-17 * sum; n++) {
-      term *= (2 * x * x) / (2 * n + 1);
-      sum += term;
-    }
-    return 1 - (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x) * sum;
-  }
-  // erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated backward.
-  let k = x;
-  for (let n = 80; n >= 1; n--) k = x + n / 2 / k;
-  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * k);
-}
-
-/** P(Z >= z) for a standard normal Z. */
-export function normalUpperTail(z: number): number {
-  return 0.5 * erfc(z / Math.SQRT2);
-}
-
-const exactCache = new Map<string, Float64Array>();
-
-/**
- * P(U = u), u = 0..mn, for samples of m and n exchangeable values without ties. Recurrence on the
- * largest value: it is one of the m (probability m/(m+n), and then beats all n) or one of the n.
- */
-export function exactDistribution(m: number, n: number): Float64Array {
-  const key = `${m},${n}`;
-  const hit = exactCache.get(key);
-  if (hit) return hit;
-  let dist: Float64Array;
-  if (m === 0 || n === 0) {
-    dist = Float64Array.of(1);
-  } else {
-    const a = exactDistribution(m - 1, n);
-    const b = exactDistribution(m, n - 1);
-    dist = new Float64Array(m * n + 1);
-    const pa = m / (m + n);
-    const pb = n / (m + n);
-    for (let u = 0; u < a.length; u++) dist[u + n] += pa * a[u];
-    for (let u = 0; u < b.length; u++) dist[u] += pb * b[u];
-  }
-  exactCache.set(key, dist);
-  return dist;
-}
-
-/**
- * One-sided Mann-Whitney test that the canary values are larger than ratio times the stable
- * values.
- */
-export function mannWhitneyGreater(
-  canary: readonly number[],
-  stable: readonly number[],
-  ratio = 1,
-): MannWhitneyResult {
-  const m = canary.length;
-  const n = stable.length;
-  if (m === 0 || n === 0) {
-    return { u: 0, m, n, pValue: 1, method: "exact", z: null, ties: false };
-  }
-  const scaled = stable.map((s) => s * ratio);
-  let u = 0;
-  let ties = false;
-  for (const c of canary) {
-    for (const s of scaled) {
-      if (c > s) u += 1;
-      else if (c === s) {
-        u += 0.5;
-        ties = true;
-      }
-    }
-  }
-  // Ties inside one sample do not matter for U without cross ties, but do for the variance.
-  const all = [...canary, ...scaled].sort((p, q) => p - q);
-  let tieTerm = 0;
-  for (let i = 0; i < all.length; ) {
-    let j = i;
-    while (j + 1 < all.length && all[j + 1] === all[i]) j++;
-    const t = j - i + 1;
-    tieTerm += t * t * t - t;
-    i = j + 1;
-  }
-  if (tieTerm === 0 && m <= EXACT_LIMIT && n <= EXACT_LIMIT) {
-    const dist = exactDistribution(m, n);
-    let p = 0;
-    for (let k = m * n; k >= u; k--) p += dist[k];
-    return { u, m, n, pValue: Math.min(1, p), method: "exact", z: null, ties: false };
-  }
-  const big = m + n;
-  const variance = ((m * n) / 12) * (big + 1 - tieTerm / (big * (big - 1)));
-  if (variance <= 0) {
-    return { u, m, n, pValue: 1, method: "normal", z: null, ties };
-  }
-  const z = (u - (m * n) / 2 - 0.5) / Math.sqrt(variance);
-  return { u, m, n, pValue: normalUpperTail(z), method: "normal", z, ties: ties || tieTerm > 0 };
+/** log of one pair's likelihood ratio under alternative q against q = 1/2. */
+export function signLogLikelihoodRatio(above: boolean, q: number): number {
+  return above ? Math.log(2 * q) : Math.log(2 * (1 - q));
 }
 
 export function initLatency(options: Partial<LatencyOptions> = {}): LatencyState {
+  const o = resolveLatencyOptions(options);
   return {
     kind: "latency",
-    options: resolveLatencyOptions(options),
+    options: o,
     lastStart: null,
     intervals: 0,
     missing: 0,
-    steps: 0,
+    logLikelihoodRatios: o.alternatives.map(() => 0),
+    logEvidence: 0,
+    pairs: 0,
+    above: 0,
     step: null,
     failed: null,
   };
@@ -256,79 +194,67 @@ export function updateLatency(state: LatencyState, interval: Interval): LatencyS
   const o = state.options;
   const { clock, newStep } = advanceClock(state.step?.clock ?? null, interval, o.intervalMs);
   const prev = newStep || state.step === null ? null : state.step;
-  const steps = state.steps + (newStep ? 1 : 0);
   const c = interval.canary;
   const s = interval.stable;
-  const usable = c.requests > 0 && s.requests > 0 && c.p99Ms !== undefined && s.p99Ms !== undefined;
-  const canary = prev?.canary ?? [];
-  const stable = prev?.stable ?? [];
-  const step = {
-    clock,
-    canary: usable ? canary.concat(c.p99Ms as number) : canary,
-    stable: usable ? stable.concat(s.p99Ms as number) : stable,
-    looks: prev?.looks ?? 0,
-    last: prev?.last ?? null,
-  };
-  let failed = state.failed;
-  if (usable && step.canary.length >= o.minIntervals) {
-    // A look: every interval that adds a pair once the step has minIntervals of them.
-    step.looks += 1;
-    const test = mannWhitneyGreater(step.canary, step.stable, o.allowedRatio);
-    step.last = {
-      u: test.u,
-      m: test.m,
-      n: test.n,
-      pValue: test.pValue,
-      method: test.method,
-      z: test.z,
-      ties: test.ties,
-      alphaLook: spentAlpha(o.alpha, steps, step.looks),
-      stepIndex: steps,
-      look: step.looks,
-    };
-    if (failed === null && step.last.pValue <= step.last.alphaLook) {
-      failed = { at: interval.start, stepId: clock.id, look: step.last };
-    }
-  }
+  const usable =
+    c.requests > 0 &&
+    s.requests > 0 &&
+    c.p99Ms !== undefined &&
+    s.p99Ms !== undefined &&
+    s.p99Ms > 0 &&
+    c.p99Ms > 0;
+  const above = usable && (c.p99Ms as number) > o.allowedRatio * (s.p99Ms as number);
+  const logLikelihoodRatios = usable
+    ? state.logLikelihoodRatios.map(
+        (l, k) => l + signLogLikelihoodRatio(above, o.alternatives[k].q),
+      )
+    : state.logLikelihoodRatios.slice();
+  const logEvidence = usable
+    ? mixtureLogEvidence(
+        o.alternatives.map((a) => ({ factor: a.q, weight: a.weight })),
+        logLikelihoodRatios,
+      )
+    : state.logEvidence;
+  const pairs = state.pairs + (usable ? 1 : 0);
+  const aboveCount = state.above + (above ? 1 : 0);
+  const crossing = state.failed === null && logEvidence >= Math.log(1 / o.alpha);
   return {
     kind: "latency",
     options: o,
     lastStart: interval.start,
     intervals: state.intervals + 1,
     missing: state.missing + (usable ? 0 : 1),
-    steps,
-    step,
-    failed,
+    logLikelihoodRatios,
+    logEvidence,
+    pairs,
+    above: aboveCount,
+    step: {
+      clock,
+      pairs: (prev?.pairs ?? 0) + (usable ? 1 : 0),
+      above: (prev?.above ?? 0) + (above ? 1 : 0),
+      sumLogRatio:
+        (prev?.sumLogRatio ?? 0) +
+        (usable ? Math.log((c.p99Ms as number) / (s.p99Ms as number)) : 0),
+    },
+    failed: crossing ? { at: interval.start, logEvidence, pairs, above: aboveCount } : state.failed,
   };
 }
 
-function median(xs: readonly number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const h = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
-
-function describeLook(look: LatencyLook): string {
-  return (
-    `Mann-Whitney U=${look.u} of ${look.m * look.n} (m=${look.m}, n=${look.n}, ${look.method}), ` +
-    `p=${formatNumber(look.pValue)}`
-  );
-}
-
-type LatencyCondition = "failed" | "fewIntervals" | "baking" | "suspicious" | "pass";
+type LatencyCondition = "failed" | "fewIntervals" | "baking" | "evidence" | "pass";
 
 function classifyLatency(state: LatencyState): { verdict: Verdict; condition: LatencyCondition } {
   const o = state.options;
   const step = state.step;
   if (state.failed !== null) return { verdict: "fail", condition: "failed" };
-  if (step === null || step.last === null || step.canary.length < o.minIntervals) {
+  if (step === null || step.pairs < o.minIntervals) {
     return { verdict: "inconclusive", condition: "fewIntervals" };
   }
   if (step.clock.lastEnd - step.clock.startedAt < o.bakeMs) {
     return { verdict: "inconclusive", condition: "baking" };
   }
-  if (step.last.pValue <= o.alpha) return { verdict: "inconclusive", condition: "suspicious" };
+  if (state.logEvidence > Math.log(o.passMaxEvidence)) {
+    return { verdict: "inconclusive", condition: "evidence" };
+  }
   return { verdict: "pass", condition: "pass" };
 }
 
@@ -337,16 +263,26 @@ export function latencyVerdict(state: LatencyState): Verdict {
   return classifyLatency(state).verdict;
 }
 
+/** Whether the step still lacks the pairs it needs before it can pass. */
+export function latencyShortOfPairs(state: LatencyState): boolean {
+  return classifyLatency(state).condition === "fewIntervals";
+}
+
 export function evaluateLatency(state: LatencyState): LatencyResult {
   const o = state.options;
   const step = state.step;
   const elapsedMs = step ? step.clock.lastEnd - step.clock.startedAt : 0;
-  const canaryMedianMs = step ? median(step.canary) : null;
-  const stableMedianMs = step ? median(step.stable) : null;
+  const meanRatio = step && step.pairs > 0 ? Math.exp(step.sumLogRatio / step.pairs) : null;
+  const evidence = Math.exp(state.logEvidence);
   const details: LatencyDetails = {
     allowedRatio: o.allowedRatio,
     alpha: o.alpha,
     minIntervals: o.minIntervals,
+    evidence,
+    failThreshold: 1 / o.alpha,
+    passMaxEvidence: o.passMaxEvidence,
+    pairs: state.pairs,
+    above: state.above,
     intervals: state.intervals,
     missing: state.missing,
     step: step
@@ -354,47 +290,44 @@ export function evaluateLatency(state: LatencyState): LatencyResult {
           id: step.clock.id,
           elapsedMs,
           bakeMs: o.bakeMs,
-          pairs: step.canary.length,
-          canaryMedianMs,
-          stableMedianMs,
+          pairs: step.pairs,
+          above: step.above,
+          meanRatio,
         }
       : null,
-    last: step?.last ?? null,
     failed: state.failed,
   };
-  const medians =
-    canaryMedianMs !== null && stableMedianMs !== null
-      ? `canary p99 median ${formatNumber(canaryMedianMs)} ms vs stable ${formatNumber(stableMedianMs)} ms ` +
-        `x allowed ${formatNumber(o.allowedRatio)} = ${formatNumber(stableMedianMs * o.allowedRatio)} ms`
-      : "no p99 pairs this step";
-
+  const counts =
+    `canary p99 above ${formatNumber(o.allowedRatio)} x the stable's in ${state.above} of ` +
+    `${state.pairs} intervals` +
+    (meanRatio !== null ? ` (this step's mean ratio ${formatNumber(meanRatio)})` : "");
+  const ev = `evidence ${formatNumber(evidence)}`;
   const { verdict, condition } = classifyLatency(state);
-  const last = step?.last ?? null;
   let why: string;
   switch (condition) {
     case "failed": {
       const f = state.failed as NonNullable<LatencyState["failed"]>;
       why =
-        `${describeLook(f.look)} <= ${formatNumber(f.look.alphaLook)} (alpha spent on step ` +
-        `${f.look.stepIndex}, look ${f.look.look}) at ${new Date(f.at).toISOString()}`;
+        `evidence reached ${formatNumber(Math.exp(f.logEvidence))} >= 1/alpha = ` +
+        `${formatNumber(1 / o.alpha)} at ${new Date(f.at).toISOString()} (${f.above} of ${f.pairs} above)`;
       break;
     }
     case "fewIntervals":
-      why = `${step?.canary.length ?? 0} intervals with p99 for both colours this step, needs ${o.minIntervals}`;
+      why = `${ev}; ${step?.pairs ?? 0} intervals with p99 for both colours this step, needs ${o.minIntervals}`;
       break;
     case "baking":
-      why = `${describeLook(last as LatencyLook)}; step baked ${elapsedMs / 1000}s of ${o.bakeMs / 1000}s`;
+      why = `${ev} < ${formatNumber(1 / o.alpha)}; step baked ${elapsedMs / 1000}s of ${o.bakeMs / 1000}s`;
       break;
-    case "suspicious":
+    case "evidence":
       why =
-        `${describeLook(last as LatencyLook)} <= alpha ${formatNumber(o.alpha)}: suspicious, ` +
-        `above the spent level ${formatNumber((last as LatencyLook).alphaLook)}`;
+        `${ev} is above the pass level ${formatNumber(o.passMaxEvidence)} and below ` +
+        `1/alpha = ${formatNumber(1 / o.alpha)}`;
       break;
     case "pass":
-      why = `${describeLook(last as LatencyLook)} > alpha ${formatNumber(o.alpha)}`;
+      why = `${ev} <= ${formatNumber(o.passMaxEvidence)} after ${step?.pairs ?? 0} pairs this step`;
       break;
   }
-  return { verdict, reason: `latency ${verdict}: ${medians}; ${why}`, details };
+  return { verdict, reason: `latency ${verdict}: ${counts}; ${why}`, details };
 }
 
 export function judgeLatency(

@@ -268,7 +268,7 @@ export class ReleaseEngine {
           if (verdict.kind === "pause") {
             state = this.recorder.decide(
               { ...state, status: "paused" },
-              "manual",
+              verdict.gate ?? "manual",
               "pause",
               verdict.reason,
             );

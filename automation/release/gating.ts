@@ -12,7 +12,8 @@ import { GateSettings, ReleaseState } from "./state";
 export type StepVerdict =
   | { kind: "pass"; release: ReleaseState }
   | { kind: "fail"; reason: string }
-  | { kind: "pause"; reason: string; release: ReleaseState }
+  /** `gate`: who paused (a person's approval by default). */
+  | { kind: "pause"; reason: string; release: ReleaseState; gate?: string }
   /** Ctrl-C, or the release was changed by another command (say, an abort) meanwhile. */
   | { kind: "stopped"; by: "interrupt" | "another command"; release?: ReleaseState };
 
@@ -38,6 +39,13 @@ export async function gateStep(
   );
   const allowedMs = state.gates.maxInconclusiveMs + dataDelayMs;
   const stepStartedAt = state.stepStartedAt ?? clock.now();
+  // A step resumed after a pause for want of data gets another --max-inconclusive from then.
+  const resumedAt = Math.max(
+    -Infinity,
+    ...state.decisions
+      .filter((d) => d.step === state.stepIndex + 1 && d.verdict === "approved")
+      .map((d) => d.at),
+  );
   for (;;) {
     if (signal?.aborted) return { kind: "stopped", by: "interrupt", release: state };
     const latest = await ports.releases.read();
@@ -65,17 +73,34 @@ export async function gateStep(
     }
     const waiting = results.filter((r) => r.verdict === "inconclusive");
     if (waiting.length === 0) {
+      const kept = withKept(latest, results);
       if (!state.gates.manual || latest.approvedSteps.includes(state.stepIndex)) {
-        return { kind: "pass", release: latest };
+        return { kind: "pass", release: kept };
       }
       const answer = await ports.approver.ask(ctx);
-      if (answer === "approved") return { kind: "pass", release: await approved(latest) };
+      if (answer === "approved") return { kind: "pass", release: await approved(kept) };
       if (answer === "rejected") return { kind: "fail", reason: "manual: rejected at the prompt" };
       return { kind: "pause", reason: "awaiting a person's approval", release: latest };
     }
-    const overdue = ctx.elapsedMs - step.bakeMs - allowedMs;
+    const overdue = Math.min(ctx.elapsedMs - step.bakeMs - allowedMs, now - resumedAt - allowedMs);
     if (overdue >= 0) {
       const delay = dataDelayMs > 0 ? ` + ${formatDuration(dataDelayMs)} data delay` : "";
+      const short = waiting.filter((r) => r.shortOfData !== undefined);
+      if (short.length === waiting.length && state.gates.onInconclusive === "pause") {
+        // Nothing says the canary is bad; the step could not gather its sample in time.
+        const remedies = short.flatMap((r) => r.shortOfData?.remedies ?? []);
+        return {
+          kind: "pause",
+          gate: short[0].gate,
+          release: latest,
+          reason:
+            `too little data after ${formatDuration(ctx.elapsedMs)} (bake ` +
+            `${formatDuration(step.bakeMs)} + ${formatDuration(state.gates.maxInconclusiveMs)} ` +
+            `allowed${delay}): ` +
+            short.map((r) => `${r.gate}: ${r.shortOfData?.reason}`).join("; ") +
+            `. Remedies: ${remedies.join("; ")}`,
+        };
+      }
       return {
         kind: "fail",
         reason:
@@ -140,6 +165,15 @@ export async function preTrafficCheck(
   const reason = results.map((r) => `${r.gate}: ${r.reason}`).join("; ");
   const passed = results.every((r) => r.verdict === "pass");
   return { kind: passed ? "pass" : "fail", reason: `pre-traffic check at 0%: ${reason}` };
+}
+
+/** The release with what the passing gates keep for later steps (GateResult.keep). */
+function withKept(release: ReleaseState, results: GateResult[]): ReleaseState {
+  const keeping = results.filter((r) => r.keep !== undefined);
+  if (keeping.length === 0) return release;
+  const gateMemory = { ...release.gateMemory };
+  for (const r of keeping) gateMemory[r.gate] = r.keep;
+  return { ...release, gateMemory };
 }
 
 async function checkGate(gate: Gate, ctx: GateContext): Promise<GateResult> {

@@ -24,6 +24,17 @@ export interface GateResult {
   /** One line with the numbers behind the verdict. */
   reason: string;
   details?: unknown;
+  /**
+   * An inconclusive verdict for want of data (the step's minimum sample not reached): what is
+   * short, in numbers, and what would give the step enough. A step still short past its bake
+   * and --max-inconclusive pauses (or rolls back with --on-inconclusive rollback).
+   */
+  shortOfData?: { reason: string; remedies: string[] };
+  /**
+   * With a pass: small plain JSON the gate wants at later steps. The release keeps it under
+   * `gateMemory[gate]` (replacing what the gate kept before), written with the next step.
+   */
+  keep?: unknown;
 }
 
 /** An automated check of the canary between steps. */

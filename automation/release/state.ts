@@ -15,6 +15,11 @@ export interface GateSettings {
   maxInconclusiveMs: number;
   /** How often gates are evaluated while a step holds. */
   intervalMs: number;
+  /**
+   * What a step still short of data past bake + maxInconclusiveMs does: pause (exit 3) or roll
+   * back. Absent in releases recorded before the setting: roll back, as they did.
+   */
+  onInconclusive?: "pause" | "rollback";
   [gate: string]: unknown;
 }
 
@@ -74,6 +79,13 @@ export interface ReleaseState {
   /** Why the release ended, when it did not promote. */
   outcome?: string;
   decisions: Decision[];
+  /**
+   * What gates keep for later steps, by gate name: small plain JSON a gate handed back with a
+   * passing step (GateResult.keep), written with the next step's transition. E.g. the metrics
+   * gate's error-rate summary of the steps so far, the last step's baseline. Absent before the
+   * first step passed, and in releases recorded before the field existed.
+   */
+  gateMemory?: { [gate: string]: unknown };
 }
 
 /**
@@ -87,6 +99,7 @@ export function gateNames(gates: GateSettings): string[] {
       key !== "manual" &&
       key !== "maxInconclusiveMs" &&
       key !== "intervalMs" &&
+      key !== "onInconclusive" &&
       gates[key] !== undefined &&
       gates[key] !== false,
   );

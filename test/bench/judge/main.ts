@@ -14,6 +14,13 @@ import {
   Summary,
 } from "./run";
 import { LATENCY, STANDARD_SCHEDULE } from "./simulate";
+import {
+  DRIVER,
+  formatReleaseTable,
+  RELEASE_RUNS,
+  RELEASE_SCENARIOS,
+  runReleaseScenario,
+} from "./release";
 
 export const RUNS = 1000;
 export const SEED = 20250101;
@@ -53,6 +60,11 @@ export function formatTable(results: readonly ScenarioResult[]): string {
 function main(): void {
   const t0 = process.hrtime.bigint();
   const results = SCENARIOS.map((s, i) => runScenario(s, i, RUNS, SEED));
+  const releases = RELEASE_SCENARIOS.map((s, i) => ({
+    s,
+    r: runReleaseScenario(s, i, RELEASE_RUNS, SEED),
+  }));
+  const w10 = summarise(results[SCENARIOS.findIndex((s) => s.id === "1-2-w10")].outcomes["judge"]);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const e = DEFAULT_ERROR_RATE_OPTIONS;
   const l = DEFAULT_LATENCY_OPTIONS;
@@ -60,7 +72,7 @@ function main(): void {
     `Canary judge benchmark: ${RUNS} simulated releases per scenario, seed ${SEED}, 100 req/s,`,
     `one check per minute for 60 minutes; weights 10/25/50/100 % x 15 min (* = 10 % for 60 min).`,
     `judge: error-rate mixture SPRT, allowed ratio ${e.allowedRatio}, alpha ${e.alpha}; ` +
-      `latency Mann-Whitney on p99, allowed ratio ${l.allowedRatio}, alpha ${l.alpha} spent over looks.`,
+      `latency paired sign SPRT on p99 ratios, allowed ratio ${l.allowedRatio}, alpha ${l.alpha}.`,
     `Flagger-style: canary success rate >= 99 % per check, rollback at 5 failed checks.`,
     `Argo-style: canary error rate <= 1 % per check, failureLimit 3 (fails at the 4th).`,
     `Rows with p99: all gates also watch latency; threshold gates with p99 <= ${P99_CEILING_MS} ms ` +
@@ -75,7 +87,19 @@ function main(): void {
     "",
     formatTable(results),
     "",
-    `${SCENARIOS.length * RUNS} releases in ${seconds.toFixed(1)} s.`,
+    `Target: 1 % -> 2 % at weight 10 %: median <= 3 min, p90 <= 5 min; judge: ` +
+      `${minutes(w10.minuteMedian)} / ${minutes(w10.minuteP90)} min.`,
+    "",
+    `Whole releases with the CLI's defaults, ${RELEASE_RUNS} per scenario: steps ` +
+      `${DRIVER.weights.join("/")} %, bake ${DRIVER.bakeMinutes} min, --max-inconclusive ` +
+      `${DRIVER.maxInconclusiveMinutes}m (+${DRIVER.dataDelayMinutes} min data delay), ` +
+      `--min-requests ${DRIVER.minRequests}, --error-ratio ${DRIVER.errorRatio}, --latency-ratio ` +
+      `${l.allowedRatio}; a pass moves on, a fail rolls back, a time-out pauses when short of data ` +
+      `and rolls back otherwise. 20->200 rps ramps over 40 min.`,
+    "",
+    formatReleaseTable(releases),
+    "",
+    `${SCENARIOS.length * RUNS + RELEASE_SCENARIOS.length * RELEASE_RUNS} releases in ${seconds.toFixed(1)} s.`,
   ];
   console.log(out.join("\n"));
 }

@@ -178,7 +178,7 @@ function thresholdGate(options: ThresholdOptions): Gate {
 export const CONTENDERS: readonly Contender[] = [
   {
     id: "judge",
-    title: "judge (sequential + rank)",
+    title: "judge (sequential)",
     create(s) {
       let state: JudgeState = initJudge(judgeOptionsFor(s));
       return {

@@ -40,6 +40,13 @@ export interface ErrorModel {
   bursts?: Bursts;
   /** Gamma shape of the per-minute rate factor (mean 1, CV 1/sqrt(shape)); none if absent. */
   overdispersionShape?: number;
+  /**
+   * Beta concentration k of each colour's per-minute rate: the rate of a minute is
+   * Beta(k r, k (1 - r)) around the colour's r, drawn for each colour separately.
+   */
+  betaConcentration?: number;
+  /** The canary's rate at 100 % weight, if it differs there (a fault that needs full load). */
+  canaryAtFull?: number;
 }
 
 export interface LatencyModel {
@@ -58,6 +65,9 @@ export interface Scenario {
   /** Which metrics the gates watch in this scenario. */
   metrics: "errors" | "latency" | "all";
   rps: number;
+  /** Requests/s ramping linearly from rps to this over rampMinutes, then staying (none: flat). */
+  rampTo?: number;
+  rampMinutes?: number;
   schedule: readonly Step[];
   errors: ErrorModel;
   latency: LatencyModel;
@@ -102,54 +112,80 @@ class BurstClock {
   }
 }
 
-/** One release's intervals; the same scenario and seed always give the same trace. */
-export function simulate(s: Scenario, rng: Random): Interval[] {
-  const out: Interval[] = [];
-  const { bursts, overdispersionShape } = s.errors;
+/** Requests per second in the given minute of the release. */
+export function rpsAt(s: Scenario, minute: number): number {
+  if (s.rampTo === undefined || s.rampMinutes === undefined) return s.rps;
+  return s.rps + (s.rampTo - s.rps) * Math.min(1, minute / s.rampMinutes);
+}
+
+/** Draws a release's intervals one minute at a time, at whatever weight the caller says. */
+export type MinuteSampler = (minute: number, weight: number, stepIndex: number) => Interval;
+
+export function minuteSampler(s: Scenario, rng: Random): MinuteSampler {
+  const { bursts, overdispersionShape, betaConcentration } = s.errors;
   const sharedClock = bursts?.mode === "shared" ? new BurstClock(bursts) : null;
   const stableClock = bursts?.mode === "perGroup" ? new BurstClock(bursts) : null;
   const canaryClock = bursts?.mode === "perGroup" ? new BurstClock(bursts) : null;
-  const perMinute = s.rps * 60;
+  return (minute, weight, stepIndex) => {
+    const perMinute = rpsAt(s, minute) * 60;
+    const shared = sharedClock ? sharedClock.tick(rng) : false;
+    const stableBurst = shared || (stableClock ? stableClock.tick(rng) : false);
+    const canaryBurst = shared || (canaryClock ? canaryClock.tick(rng) : false);
+    const rateOf = (base: number, burst: boolean): number => {
+      const b = burst && bursts ? bursts.factor : 1;
+      const g = overdispersionShape ? rng.gamma(overdispersionShape) / overdispersionShape : 1;
+      let r = base * b * g;
+      if (betaConcentration) {
+        const k = betaConcentration;
+        const x = rng.gamma(Math.max(1, k * r));
+        const y = rng.gamma(Math.max(1, k * (1 - r)));
+        r = x / (x + y);
+      }
+      return Math.min(1, r);
+    };
+    const canaryBase =
+      weight === 100 && s.errors.canaryAtFull !== undefined
+        ? s.errors.canaryAtFull
+        : s.errors.canary;
+    const stableRate = rateOf(s.errors.stable, stableBurst);
+    const canaryRate = rateOf(canaryBase, canaryBurst);
+    const canaryMean = (perMinute * weight) / 100;
+    const stableMean = perMinute - canaryMean;
+    const group = (mean: number, errorRate: number, latencyFactor: number, common: number) => {
+      const errors = rng.poisson(mean * errorRate);
+      const requests = errors + rng.poisson(mean * (1 - errorRate));
+      const l = s.latency;
+      const p99Ms =
+        requests > 0
+          ? l.baseP99Ms *
+            latencyFactor *
+            Math.exp(
+              common +
+                l.groupSd * rng.normal() +
+                Math.sqrt(l.samplingVar / requests) * rng.normal(),
+            )
+          : undefined;
+      // CloudWatch publishes no 5xx datapoint for a minute without 5xx.
+      return { requests, errors: errors > 0 ? errors : undefined, p99Ms };
+    };
+    const common = s.latency.sharedSd * rng.normal();
+    return {
+      start: START + minute * 60_000,
+      step: stepIndex,
+      stable: group(stableMean, stableRate, 1, common),
+      canary: group(canaryMean, canaryRate, s.latency.canaryFactor, common),
+    };
+  };
+}
+
+/** One release's intervals on a fixed schedule; the same scenario and seed give the same trace. */
+export function simulate(s: Scenario, rng: Random): Interval[] {
+  const out: Interval[] = [];
+  const sample = minuteSampler(s, rng);
   let minute = 0;
   s.schedule.forEach((step, stepIndex) => {
-    for (let i = 0; i < step.minutes; i++, minute++) {
-      const shared = sharedClock ? sharedClock.tick(rng) : false;
-      const stableBurst = shared || (stableClock ? stableClock.tick(rng) : false);
-      const canaryBurst = shared || (canaryClock ? canaryClock.tick(rng) : false);
-      const factor = (burst: boolean): number => {
-        const b = burst && bursts ? bursts.factor : 1;
-        const g = overdispersionShape ? rng.gamma(overdispersionShape) / overdispersionShape : 1;
-        return b * g;
-      };
-      const stableRate = Math.min(1, s.errors.stable * factor(stableBurst));
-      const canaryRate = Math.min(1, s.errors.canary * factor(canaryBurst));
-      const canaryMean = (perMinute * step.weight) / 100;
-      const stableMean = perMinute - canaryMean;
-      const group = (mean: number, errorRate: number, latencyFactor: number, common: number) => {
-        const errors = rng.poisson(mean * errorRate);
-        const requests = errors + rng.poisson(mean * (1 - errorRate));
-        const l = s.latency;
-        const p99Ms =
-          requests > 0
-            ? l.baseP99Ms *
-              latencyFactor *
-              Math.exp(
-                common +
-                  l.groupSd * rng.normal() +
-                  Math.sqrt(l.samplingVar / requests) * rng.normal(),
-              )
-            : undefined;
-        // CloudWatch publishes no 5xx datapoint for a minute without 5xx.
-        return { requests, errors: errors > 0 ? errors : undefined, p99Ms };
-      };
-      const common = s.latency.sharedSd * rng.normal();
-      out.push({
-        start: START + minute * 60_000,
-        step: stepIndex,
-        stable: group(stableMean, stableRate, 1, common),
-        canary: group(canaryMean, canaryRate, s.latency.canaryFactor, common),
-      });
-    }
+    for (let i = 0; i < step.minutes; i++, minute++)
+      out.push(sample(minute, step.weight, stepIndex));
   });
   return out;
 }

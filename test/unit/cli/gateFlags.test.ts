@@ -11,7 +11,7 @@ const METRICS_DEFAULTS = gateSettingsFrom({}).metrics;
 
 const ALLOWED_KEYS =
   "manual, metrics, errorRatio, latencyRatio, minRequests, maxErrorRate, maxP99, failAfter, " +
-  "probe, probeMinSuccess, probeHeader, webhook, webhookTimeout, maxInconclusive, interval";
+  "probe, probeMinSuccess, probeHeader, webhook, webhookTimeout, maxInconclusive, onInconclusive, interval";
 
 function usageError(flags: GateFlags): string {
   try {
@@ -45,12 +45,13 @@ describe("gateSettingsFrom", () => {
         metrics: {
           mode: "judge",
           allowedErrorRatio: 1,
-          allowedLatencyRatio: 1.5,
+          allowedLatencyRatio: 1.2,
           minRequests: 200,
           maxErrorRate: 0.01,
           failAfter: 3,
         },
         maxInconclusiveMs: 600_000,
+        onInconclusive: "pause",
         intervalMs: 15_000,
       };
       expect(gateSettingsFrom({})).to.deep.equal(expected);
@@ -79,6 +80,7 @@ describe("gateSettingsFrom", () => {
         webhook: "https://hooks.example.com/canary?team=a",
         webhookTimeout: "3s",
         maxInconclusive: "2m",
+        onInconclusive: "rollback",
         interval: "5s",
       });
       expect(settings).to.deep.equal({
@@ -95,6 +97,7 @@ describe("gateSettingsFrom", () => {
         probe: { requests: 20, minSuccessRate: 0.9 },
         webhook: { url: "https://hooks.example.com/canary?team=a", timeoutMs: 3000 },
         maxInconclusiveMs: 120_000,
+        onInconclusive: "rollback",
         intervalMs: 5000,
       });
     });
@@ -104,6 +107,7 @@ describe("gateSettingsFrom", () => {
       expect(settings).to.deep.equal({
         manual: false,
         maxInconclusiveMs: 600_000,
+        onInconclusive: "pause",
         intervalMs: 15_000,
       });
     });
@@ -171,7 +175,7 @@ describe("gateSettingsFrom", () => {
         metrics: {
           mode: "thresholds",
           allowedErrorRatio: 1,
-          allowedLatencyRatio: 1.5,
+          allowedLatencyRatio: 1.2,
           minRequests: 200,
           maxErrorRate: 0.02,
           maxP99Ms: 800,
@@ -180,6 +184,7 @@ describe("gateSettingsFrom", () => {
         probe: { requests: 10, minSuccessRate: 0.99 },
         webhook: { url: "http://127.0.0.1:8080/gate", timeoutMs: 2000 },
         maxInconclusiveMs: 1_800_000,
+        onInconclusive: "pause",
         intervalMs: 30_000,
       });
     });
@@ -319,6 +324,8 @@ describe("gateSettingsFrom", () => {
         { webhook: "http://127.0.0.1:9/", webhookTimeout: "soon" },
         `invalid --webhook-timeout "soon": use a duration like 30s, 5m, 1h30m or a number of seconds`,
       ],
+      [{ onInconclusive: "wait" }, `invalid --on-inconclusive "wait": must be pause or rollback`],
+      [{ onInconclusive: "" }, `invalid --on-inconclusive "": must be pause or rollback`],
       [
         { maxInconclusive: "10 minutes" },
         `invalid --max-inconclusive "10 minutes": use a duration like 30s, 5m, 1h30m or a number of seconds`,

@@ -2,7 +2,12 @@ import { expect } from "chai";
 import { StackOutputs } from "../../../infra/contract/outputs";
 import { gatesFor } from "../../../automation/gates/registry";
 import { GateContext } from "../../../automation/release/ports";
-import { labelSteps, MetricsGate, MetricsGateSettings } from "../../../automation/gates/metrics";
+import {
+  labelSteps,
+  MetricsGate,
+  MetricsGateSettings,
+  MetricsMemory,
+} from "../../../automation/gates/metrics";
 import { CanaryJudgeResult, ThresholdDetails } from "../../../automation/judge";
 import { Interval } from "../../../automation/metrics/interval";
 import { MetricsReader, MetricsWindow } from "../../../automation/metrics/reader";
@@ -325,7 +330,9 @@ describe("MetricsGate", () => {
       expect(result.reason).to.match(
         /^signals fail: canary hosts fail: no healthy canary host in the interval from 2030-01-01T10:06:00\.000Z while the canary has 100% of the traffic \(2 unhealthy canary hosts\)/,
       );
-      expect(result.reason).to.contain(" | thresholds pass: 0 of 2 checks failed");
+      // The colours' judge still speaks after the signals: the canary against the stable's earlier rate.
+      expect(result.reason).to.contain(" | canary ");
+      expect(result.reason).to.contain("no stable traffic this step: canary 0.00% (0/2000)");
     });
   });
 
@@ -348,8 +355,10 @@ describe("MetricsGate", () => {
         "error rate pass: canary 5xx 2.00% (100/5000) vs stable 2.00% (900/45000) (ratio 1), allowed ratio 1;",
       );
       expect(result.reason).to.contain(
-        "latency pass: canary p99 median 50 ms vs stable 50 ms x allowed 1.5 = 75 ms;",
+        "latency pass: canary p99 above 1.5 x the stable's in 0 of 5 intervals " +
+          "(this step's mean ratio 1); evidence ",
       );
+      expect(result.reason).to.contain("after 5 pairs this step");
       expect(result.details.errorRate?.details.step).to.deep.include({
         bakeMs: 5 * MIN,
         minCanaryRequests: 200,
@@ -371,19 +380,27 @@ describe("MetricsGate", () => {
       );
     });
 
-    it("fails a canary whose p99 is ten times the stable's; --latency-ratio 0 ignores latency", async () => {
+    it("holds, then fails, a canary whose p99 is ten times the stable's; --latency-ratio 0 ignores latency", async () => {
       const data = minutes(
         0,
-        5,
+        7,
         { requests: 1000, errors: 0, p99Ms: 500 },
         { requests: 9000, errors: 0, p99Ms: 50 },
       );
-      const slow = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+      // Five slow minutes of five: never a pass, though the bake is over.
+      const held = await new MetricsGate(new GivenIntervals(data.slice(0, 5)), SETTINGS).check(
         context(0, [at(0)], at(5)),
+      );
+      expect(held.verdict).to.equal("inconclusive");
+      expect(held.reason).to.match(
+        /^canary inconclusive: latency inconclusive: canary p99 above 1\.5 x the stable's in 5 of 5 intervals \(this step's mean ratio 10\); evidence [0-9.]+ is above the pass level 1/,
+      );
+      const slow = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(7)),
       );
       expect(slow.verdict).to.equal("fail");
       expect(slow.reason).to.match(
-        /^canary fail: latency fail: canary p99 median 500 ms vs stable 50 ms/,
+        /^canary fail: latency fail: canary p99 above 1\.5 x the stable's in 7 of 7 intervals/,
       );
 
       const noLatency = { ...SETTINGS, allowedLatencyRatio: 0 };
@@ -407,6 +424,49 @@ describe("MetricsGate", () => {
       );
       expect(result.verdict).to.equal("inconclusive");
       expect(result.reason).to.contain("canary served 150 requests this step, needs 200");
+      // Short of data, with the numbers and what would give the step enough.
+      expect(result.shortOfData).to.deep.equal({
+        reason:
+          "the canary served 150 requests in 300s of settled intervals at 10% (0.50 req/s); " +
+          "a step needs 200",
+        remedies: [
+          "give it more time: `promote` resumes the step and waits another --max-inconclusive",
+          "send traffic: on a local stack add `--load <rps>` to `promote`",
+          "ask for less: abort, then roll out again with a lower --min-requests (now 200)",
+        ],
+      });
+    });
+
+    it("says it is short of data with the balancer's signals too, unless they hold the step", async () => {
+      const stable = { requests: 270, errors: 0, p99Ms: 50, connectionErrors: 0 };
+      const canary = { ...stable, requests: 30, unhealthyHosts: 0, healthyHosts: 2 };
+      const data = minutes(0, 5, canary, stable).map((i) => ({ ...i, balancerErrors: 0 }));
+      const clean = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(clean.reason).to.contain("signals pass");
+      expect(clean.shortOfData?.reason).to.contain("the canary served 150 requests");
+      data[4].canary = { ...canary, unhealthyHosts: 1, healthyHosts: 1 };
+      const unhealthy = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(unhealthy.verdict).to.equal("inconclusive");
+      expect(unhealthy).to.not.have.property("shortOfData");
+    });
+
+    it("is not short of data when the evidence holds the step", async () => {
+      const data = minutes(
+        0,
+        5,
+        { requests: 1000, errors: 14, p99Ms: 50 },
+        { requests: 9000, errors: 90, p99Ms: 50 },
+      );
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(result.verdict).to.equal("inconclusive");
+      expect(result.reason).to.contain("is above the pass level 1");
+      expect(result).to.not.have.property("shortOfData");
     });
 
     it("in thresholds mode holds the canary alone to --max-error-rate", async () => {
@@ -428,7 +488,7 @@ describe("MetricsGate", () => {
     });
   });
 
-  describe("at 100 %: no stable traffic left, the canary alone against the plain limits", () => {
+  describe("at 100 %: no stable traffic left, the canary against the stable's earlier rate", () => {
     const starts = [at(0), at(5), at(10)];
     /** Steps at 10 % and 50 % with 2 % errors on both colours, then 100 % as given. */
     const release = (last: Interval[]) => [
@@ -440,51 +500,60 @@ describe("MetricsGate", () => {
       ),
       ...last,
     ];
+    const canaryAlone = (from: number, to: number, errors: number, p99Ms = 50) =>
+      minutes(from, to, { requests: 5000, errors, p99Ms }, { requests: 0 });
 
-    it("passes a good canary once the step has baked, counting only the 100 % step's minutes", async () => {
-      const data = release(
-        minutes(10, 12, { requests: 5000, errors: 10, p99Ms: 50 }, { requests: 0 }),
+    it("passes a canary at the stable's earlier 2 %, above the plain --max-error-rate of 1 %, once the step has baked", async () => {
+      const result = await new MetricsGate(
+        new GivenIntervals(release(canaryAlone(10, 12, 100))),
+        SETTINGS,
+      ).check(context(2, starts, at(12)));
+      expect(result.verdict).to.equal("pass");
+      expect(result.reason).to.match(/^canary pass: error rate pass: /);
+      expect(result.reason).to.contain(
+        "no stable traffic this step: canary 2.00% (200/10000) vs the stable's earlier 2.00% " +
+          "(upper bound 2.11%)",
       );
-      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
-        context(2, starts, at(12)),
-      );
-      expect(result).to.deep.include({
-        gate: "metrics",
-        verdict: "pass",
-        reason:
-          "thresholds pass: 0 of 2 checks failed (fail at 3; error rate <= 1.00%); " +
-          "last check ok (10/5000 errors, p99 50 ms); step baked 120s",
-      });
-      expect((result.details as ThresholdDetails).step).to.deep.equal({
-        id: 2,
-        elapsedMs: 2 * MIN,
-        bakeMs: 2 * MIN,
-        checks: 2,
-      });
+      expect(result.reason).to.contain("after 120s and 10000 canary requests this step");
+      // Latency has nothing to pair with at 100 % and sits out.
+      expect(result.reason).to.not.contain("latency");
     });
 
     it("holds it while the step bakes", async () => {
-      const data = release(
-        minutes(10, 11, { requests: 5000, errors: 10, p99Ms: 50 }, { requests: 0 }),
-      );
-      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
-        context(2, starts, at(11) + 30_000),
-      );
+      const result = await new MetricsGate(
+        new GivenIntervals(release(canaryAlone(10, 11, 100))),
+        SETTINGS,
+      ).check(context(2, starts, at(11) + 30_000));
       expect(result.verdict).to.equal("inconclusive");
-      expect(result.reason).to.equal(
-        "thresholds inconclusive: 0 of 1 checks failed (fail at 3; error rate <= 1.00%); " +
-          "last check ok (10/5000 errors, p99 50 ms); step baked 60s of 120s",
+      expect(result.reason).to.contain("step baked 60s of 120s");
+    });
+
+    it("holds a canary at three times the stable's earlier rate, and fails it, though the earlier steps were clean", async () => {
+      const data = release(canaryAlone(10, 18, 300));
+      const verdicts: string[] = [];
+      for (let m = 11; m <= 18; m++) {
+        const r = await new MetricsGate(
+          new GivenIntervals(data.filter((i) => i.start < at(m))),
+          SETTINGS,
+        ).check(context(2, starts, at(m)));
+        verdicts.push(r.verdict);
+      }
+      // Never a pass; the ten clean minutes before the step cost it 8 intervals to fail.
+      expect(verdicts).to.deep.equal([...Array(7).fill("inconclusive"), "fail"]);
+      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(2, starts, at(18)),
+      );
+      expect(result.reason).to.match(
+        /^canary fail: error rate fail: .*no stable traffic this step: canary 6\.00% \(2400\/40000\) vs the stable's earlier 2\.00%/,
       );
     });
 
     it("in thresholds mode counts the earlier steps' minutes too", async () => {
-      const data = release(
-        minutes(10, 12, { requests: 5000, errors: 10, p99Ms: 50 }, { requests: 0 }),
-      );
       const thresholds = { ...SETTINGS, mode: "thresholds" as const };
-      const result = await new MetricsGate(new GivenIntervals(data), thresholds).check(
-        context(2, starts, at(12)),
-      );
+      const result = await new MetricsGate(
+        new GivenIntervals(release(canaryAlone(10, 12, 10))),
+        thresholds,
+      ).check(context(2, starts, at(12)));
       expect(result.verdict).to.equal("fail");
       expect(result.reason).to.equal(
         "thresholds fail: 10 of 12 checks failed (fail at 3; error rate <= 1.00%); " +
@@ -492,33 +561,122 @@ describe("MetricsGate", () => {
       );
     });
 
-    it("fails a canary above --max-error-rate for --fail-after minutes", async () => {
-      const data = release(
-        minutes(10, 13, { requests: 5000, errors: 100, p99Ms: 50 }, { requests: 0 }),
-      );
-      const result = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
-        context(2, starts, at(13)),
-      );
-      expect(result.verdict).to.equal("fail");
-      expect(result.reason).to.equal(
-        "thresholds fail: 3 of 3 checks failed (fail at 3; error rate <= 1.00%); " +
-          "last check failed: error rate 2.00% > 1.00%; failed checks reached 3 at 2030-01-01T10:12:00.000Z",
-      );
+    describe("the baseline kept in the release", () => {
+      const earlier = release([]);
+      /** What the gate kept when step 2 (50 %) passed at minute 10. */
+      const keptAtStep2 = async () => {
+        const passed = await new MetricsGate(new GivenIntervals(earlier), SETTINGS).check(
+          context(1, starts.slice(0, 2), at(10)),
+        );
+        expect(passed.verdict).to.equal("pass");
+        return passed.keep as MetricsMemory;
+      };
+      /** The 100 % step at `now`, as a source that keeps only the last minutes reads it. */
+      const lastStep = (kept: MetricsMemory | undefined, data: Interval[], now: number) => {
+        const ctx = context(2, starts, now);
+        if (kept !== undefined) ctx.release.gateMemory = { metrics: kept };
+        return new MetricsGate(new GivenIntervals(data), SETTINGS).check(ctx);
+      };
+
+      it("keeps the error-rate summary as plain JSON when a step below 100 % passes, not before, not at 100 %", async () => {
+        const kept = await keptAtStep2();
+        expect(JSON.parse(JSON.stringify(kept))).to.deep.equal(kept);
+        expect(kept.errorRate.total).to.deep.equal({
+          canary: { requests: 10_000, errors: 200 },
+          stable: { requests: 90_000, errors: 1800 },
+        });
+        expect(kept.errorRate.lastStart).to.equal(at(9));
+        const baking = await new MetricsGate(new GivenIntervals(earlier), SETTINGS).check(
+          context(1, starts.slice(0, 2), at(8)),
+        );
+        expect(baking.verdict).to.equal("inconclusive");
+        expect(baking).to.not.have.property("keep");
+        const full = await lastStep(kept, canaryAlone(10, 12, 100), at(12));
+        expect(full.verdict).to.equal("pass");
+        expect(full).to.not.have.property("keep");
+      });
+
+      it("judges the 100 % step against the kept baseline when the source no longer holds the earlier steps", async () => {
+        const kept = await keptAtStep2();
+        // The source reads back the 100 % step's minutes only.
+        const good = await lastStep(kept, canaryAlone(10, 12, 100), at(12));
+        expect(good.verdict).to.equal("pass");
+        expect(good.reason).to.contain(
+          "no stable traffic this step: canary 2.00% (200/10000) vs the stable's earlier 2.00% " +
+            "(upper bound 2.11%)",
+        );
+        // Without it, the same source shows no stable traffic at all: the plain 1 % limit.
+        const forgotten = await lastStep(undefined, canaryAlone(10, 13, 100), at(13));
+        expect(forgotten.verdict).to.equal("fail");
+        expect(forgotten.reason).to.match(/^thresholds fail: /);
+        // A canary at three times the kept baseline is held, not passed, after its bake.
+        const bad = await lastStep(kept, canaryAlone(10, 12, 300), at(12));
+        expect(bad.verdict).to.equal("inconclusive");
+        expect(bad.reason).to.contain("canary 6.00% (600/10000) vs the stable's earlier 2.00%");
+      });
+
+      it("reads a source that still holds the earlier steps alike, counting each interval once", async () => {
+        const kept = await keptAtStep2();
+        const data = release(canaryAlone(10, 12, 100));
+        const withKept = await lastStep(kept, data, at(12));
+        const withoutKept = await lastStep(undefined, data, at(12));
+        expect(withKept.verdict).to.equal("pass");
+        expect(withKept.reason).to.equal(withoutKept.reason);
+      });
     });
 
-    it("fails a canary above --max-p99", async () => {
-      const data = release(
-        minutes(10, 12, { requests: 5000, errors: 0, p99Ms: 900 }, { requests: 0 }),
-      );
-      const settings = { ...SETTINGS, maxP99Ms: 800, failAfter: 2 };
-      const result = await new MetricsGate(new GivenIntervals(data), settings).check(
-        context(2, starts, at(12)),
-      );
-      expect(result.verdict).to.equal("fail");
-      expect(result.reason).to.equal(
-        "thresholds fail: 2 of 2 checks failed (fail at 2; error rate <= 1.00%, p99 <= 800 ms); " +
-          "last check failed: p99 900 ms > 800 ms; failed checks reached 2 at 2030-01-01T10:11:00.000Z",
-      );
+    describe("a release whose stable never served (one 100 % step): the plain limits", () => {
+      const allAtOnce = (stepIndex: number, now: number) => {
+        const ctx = context(stepIndex, [at(0)], now);
+        ctx.release.steps = [{ weight: 100, bakeMs: 2 * MIN }];
+        ctx.step = ctx.release.steps[0];
+        return ctx;
+      };
+
+      it("passes a good canary once the step has baked", async () => {
+        const result = await new MetricsGate(
+          new GivenIntervals(canaryAlone(0, 2, 10)),
+          SETTINGS,
+        ).check(allAtOnce(0, at(2)));
+        expect(result).to.deep.include({
+          gate: "metrics",
+          verdict: "pass",
+          reason:
+            "thresholds pass: 0 of 2 checks failed (fail at 3; error rate <= 1.00%); " +
+            "last check ok (10/5000 errors, p99 50 ms); step baked 120s",
+        });
+        expect((result.details as ThresholdDetails).step).to.deep.equal({
+          id: 0,
+          elapsedMs: 2 * MIN,
+          bakeMs: 2 * MIN,
+          checks: 2,
+        });
+      });
+
+      it("fails a canary above --max-error-rate for --fail-after minutes", async () => {
+        const result = await new MetricsGate(
+          new GivenIntervals(canaryAlone(0, 3, 100)),
+          SETTINGS,
+        ).check(allAtOnce(0, at(3)));
+        expect(result.verdict).to.equal("fail");
+        expect(result.reason).to.equal(
+          "thresholds fail: 3 of 3 checks failed (fail at 3; error rate <= 1.00%); " +
+            "last check failed: error rate 2.00% > 1.00%; failed checks reached 3 at 2030-01-01T10:02:00.000Z",
+        );
+      });
+
+      it("fails a canary above --max-p99", async () => {
+        const settings = { ...SETTINGS, maxP99Ms: 800, failAfter: 2 };
+        const result = await new MetricsGate(
+          new GivenIntervals(canaryAlone(0, 2, 0, 900)),
+          settings,
+        ).check(allAtOnce(0, at(2)));
+        expect(result.verdict).to.equal("fail");
+        expect(result.reason).to.equal(
+          "thresholds fail: 2 of 2 checks failed (fail at 2; error rate <= 1.00%, p99 <= 800 ms); " +
+            "last check failed: p99 900 ms > 800 ms; failed checks reached 2 at 2030-01-01T10:01:00.000Z",
+        );
+      });
     });
   });
 

@@ -42,7 +42,7 @@ const STORED_RELEASE =
   '"allowedErrorRatio":2,"allowedLatencyRatio":0,"minRequests":500,"maxErrorRate":0.05,' +
   '"maxP99Ms":800,"failAfter":2},"probe":{"requests":20,"minSuccessRate":0.9},' +
   '"webhook":{"url":"http://127.0.0.1:9/hook","timeoutMs":3000},"maxInconclusiveMs":120000,' +
-  '"intervalMs":5000},"stepIndex":1,"phase":"gating","status":"paused",' +
+  '"intervalMs":5000,"onInconclusive":"pause"},"stepIndex":1,"phase":"gating","status":"paused",' +
   '"stepStartedAt":1764158520000,"stepStarts":[1764158430000,1764158520000],"approvedSteps":[0],' +
   '"scaleDownDelayMs":60000,"keepCanary":false,"startedAt":1764158400000,' +
   '"updatedAt":1764158580000,"decisions":[]}';
@@ -142,6 +142,7 @@ describe("gates registry", () => {
       "webhook",
       "webhook-timeout",
       "max-inconclusive",
+      "on-inconclusive",
       "interval",
     ]);
   });

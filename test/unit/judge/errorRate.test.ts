@@ -1,7 +1,13 @@
 import { expect } from "chai";
 import {
+  baselineRateBound,
   DEFAULT_ERROR_RATE_OPTIONS,
   ErrorRateOptions,
+  estimateDispersion,
+  intervalCap,
+  JudgeInputError,
+  resumeErrorRate,
+  summariseErrorRate,
   evaluateErrorRate,
   errorRateVerdict,
   initErrorRate,
@@ -116,9 +122,19 @@ describe("judge/errorRate: mixture sequential test", () => {
     expect(none.intervals).to.equal(2);
     expect(none.informativeIntervals).to.equal(1);
 
-    // No stable traffic (canary at 100 %): nothing to compare, nothing added.
+    // No stable traffic (canary at 100 %): x against Poisson(mu0) at the stable's earlier rate's
+    // upper bound, mu0 = rho0 bound n: x ln f - mu0 (f - 1) per alternative (no cap reached).
     const full = updateErrorRate(withZero, iv(1, [6000, 60], [0, undefined]));
-    expect(full.logLikelihoodRatios).to.deep.equal(withZero.logLikelihoodRatios);
+    const bound = baselineRateBound(0, 5400, 1);
+    const power = Math.min(1, 100 / (bound * 6000));
+    full.logLikelihoodRatios.forEach((l, k) => {
+      const f = (TWO.alternatives ?? [])[k].factor;
+      const inc = power * (60 * Math.log(f) - bound * 6000 * (f - 1));
+      expect(l).to.be.closeTo(
+        withZero.logLikelihoodRatios[k] + Math.min(intervalCap(0.03, 4), inc),
+        1e-9,
+      );
+    });
   });
 
   it("says inconclusive on no data", () => {
@@ -191,14 +207,80 @@ describe("judge/errorRate: mixture sequential test", () => {
     expect(rMild.reason).to.contain("above the pass level");
   });
 
-  it("does not pass a step in which the stable served nothing (100 % canary)", () => {
-    const data = [
-      ...[0, 1, 2, 3, 4].map((m) => iv(m, [1000, 1], [9000, 10], 0)),
-      ...[5, 6, 7, 8, 9].map((m) => iv(m, [6000, 6], [0, undefined], 1)),
-    ];
+  it("judges a 100 % step against the stable's rate measured earlier in the release", () => {
+    const before = [0, 1, 2, 3, 4].map((m) => iv(m, [1000, 10], [9000, 90], 0));
+    const good = [5, 6, 7, 8, 9].map((m) => iv(m, [6000, 60], [0, undefined], 1));
+    const r = judgeErrorRate([...before, ...good], { minCanaryRequests: 200 });
+    expect(r.verdict).to.equal("pass");
+    expect(r.reason).to.contain(
+      "no stable traffic this step: canary 1.00% (300/30000) vs the stable's earlier 1.00%",
+    );
+    // 3 % at full load only: caught, in no fewer than lastStepFailIntervals (4) intervals.
+    const bad = [5, 6, 7, 8, 9, 10].map((m) => iv(m, [6000, 180], [0, undefined], 1));
+    const states = [...before, ...bad].reduce(
+      (acc, x) => [...acc, updateErrorRate(acc[acc.length - 1], x)],
+      [initErrorRate({ minCanaryRequests: 200 })],
+    );
+    expect(states.map((s) => errorRateVerdict(s)).slice(6, 9)).to.deep.equal([
+      "inconclusive",
+      "inconclusive",
+      "inconclusive",
+    ]);
+    expect(errorRateVerdict(states[states.length - 1])).to.equal("fail");
+  });
+
+  it("does not pass a 100 % step when the stable never served in the release", () => {
+    const data = [5, 6, 7, 8, 9].map((m) => iv(m, [6000, 6], [0, undefined], 1));
     const r = judgeErrorRate(data);
     expect(r.verdict).to.equal("inconclusive");
-    expect(r.reason).to.contain("the stable served no request this step");
+    expect(r.reason).to.contain("the stable served no request in this release");
+  });
+
+  it("passes no step on zero canary requests: minCanaryRequests 0 is refused", () => {
+    expect(() => initErrorRate({ minCanaryRequests: 0 })).to.throw(
+      JudgeInputError,
+      /errorRate\.minCanaryRequests must be a number in \[1, Infinity\], got 0/,
+    );
+    const noCanary = [0, 1, 2, 3, 4, 5].map((m) => iv(m, [0, undefined], [9000, 90]));
+    expect(judgeErrorRate(noCanary, { minCanaryRequests: 1 }).verdict).to.equal("inconclusive");
+  });
+
+  it("estimates the stable's dispersion and damps intervals by it", () => {
+    const steady = [0, 1, 2, 3].map((m) => iv(m, [1000, 10], [9000, 90]));
+    const wandering = [0, 1, 2, 3].map((m) => iv(m, [1000, 10], [9000, m % 2 ? 30 : 150]));
+    const s1 = steady.reduce(updateErrorRate, initErrorRate());
+    const s2 = wandering.reduce(updateErrorRate, initErrorRate());
+    expect(estimateDispersion(s1.total.stable, s1.dispersion)).to.equal(0);
+    expect(estimateDispersion(s2.total.stable, s2.dispersion)).to.be.greaterThan(0.2);
+    const burst = iv(4, [1000, 40], [9000, 90]);
+    const after1 = updateErrorRate(s1, burst).logEvidence - s1.logEvidence;
+    const after2 = updateErrorRate(s2, burst).logEvidence - s2.logEvidence;
+    expect(after2).to.be.lessThan(after1 / 2);
+  });
+
+  it("estimates a mild wandering as it is, not shrunk to 0", () => {
+    // 80 and 100 errors in turn around 90: squares 10 x 100, less the binomial 900, over
+    // r^2 sum n^2 = 0.0001 x 10 x 9000^2.
+    const mild = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) =>
+      iv(m, [1000, 10], [9000, m % 2 ? 80 : 100]),
+    );
+    const s = mild.reduce(updateErrorRate, initErrorRate());
+    expect(estimateDispersion(s.total.stable, s.dispersion)).to.be.closeTo(100 / 81_000, 1e-12);
+  });
+
+  it("carries a release's evidence through a summary as if the intervals were folded", () => {
+    const before = [0, 1, 2, 3, 4].map((m) => iv(m, [1000, 12], [9000, 90], 0));
+    const last = [5, 6, 7].map((m) => iv(m, [6000, 70], [0, undefined], 1));
+    const folded = [...before, ...last].reduce(updateErrorRate, initErrorRate());
+    const summary = JSON.parse(
+      JSON.stringify(summariseErrorRate(before.reduce(updateErrorRate, initErrorRate()))),
+    );
+    const resumed = last.reduce(updateErrorRate, resumeErrorRate(summary));
+    expect(resumed.logLikelihoodRatios).to.deep.equal(folded.logLikelihoodRatios);
+    expect(evaluateErrorRate(resumed).verdict).to.equal(evaluateErrorRate(folded).verdict);
+    expect(() => resumeErrorRate({ ...summary, logLikelihoodRatios: [1] })).to.throw(
+      /must hold 6 numbers/,
+    );
   });
 
   it("restarts the bake time and request count on a new step, keeping the evidence", () => {

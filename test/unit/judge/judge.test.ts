@@ -30,7 +30,7 @@ describe("judge: error rate and latency together", () => {
   });
 
   it("fails when one test fails, and leads with the failing one", () => {
-    const r = judge([0, 1, 2, 3, 4].map((m) => iv(m, 1, 400)));
+    const r = judge([0, 1, 2, 3, 4, 5, 6, 7].map((m) => iv(m, 1, 400)));
     expect(r.details.errorRate?.verdict).to.equal("pass");
     expect(r.details.latency?.verdict).to.equal("fail");
     expect(r.verdict).to.equal("fail");

@@ -19,6 +19,7 @@ import { parseSteps } from "../../../automation/release/plan";
 import { GateSettings, ReleaseRequest } from "../../../automation/release/state";
 import { releaseOf } from "../../../automation/stack/releaseTags";
 import { describePlan, errorMessage, outcomeMessage } from "../../../automation/cli/text";
+import { exitCodeFor } from "../../../automation/cli/exitCodes";
 import { FakeClock } from "../../support/fakeClock";
 import { MemoryStack } from "../../support/memoryStack";
 
@@ -27,13 +28,27 @@ const MIN = 60_000;
 /** A metrics gate whose verdicts are scripted per step (index) and call. */
 class ScriptedGate implements Gate {
   readonly name = "metrics";
-  calls: { step: number; elapsedMs: number }[] = [];
+  calls: { step: number; elapsedMs: number; memory?: unknown }[] = [];
+  /** With a pass: what the gate keeps in the release (none unless set). */
+  keep?: (step: number) => unknown;
+  /** With an inconclusive verdict: short of data (none unless set). */
+  shortOfData?: GateResult["shortOfData"];
   constructor(private readonly script: (step: number, call: number) => GateVerdict) {}
   async check(ctx: GateContext): Promise<GateResult> {
     const call = this.calls.filter((c) => c.step === ctx.stepIndex).length;
-    this.calls.push({ step: ctx.stepIndex, elapsedMs: ctx.elapsedMs });
+    this.calls.push({
+      step: ctx.stepIndex,
+      elapsedMs: ctx.elapsedMs,
+      memory: ctx.release.gateMemory?.metrics,
+    });
     const verdict = this.script(ctx.stepIndex, call);
-    return { gate: this.name, verdict, reason: `scripted ${verdict} (errors 12/600 vs 6/5400)` };
+    return {
+      gate: this.name,
+      verdict,
+      reason: `scripted ${verdict} (errors 12/600 vs 6/5400)`,
+      ...(verdict === "pass" && this.keep ? { keep: this.keep(ctx.stepIndex) } : {}),
+      ...(verdict === "inconclusive" && this.shortOfData ? { shortOfData: this.shortOfData } : {}),
+    };
   }
 }
 
@@ -799,6 +814,145 @@ describe("release engine", () => {
       );
       expect(ctx.clock.now() - start).to.equal(9 * MIN);
     });
+  });
+
+  describe("a step short of data past its bake and --max-inconclusive", () => {
+    const SHORT = {
+      reason:
+        "the canary served 40 requests in 360s of settled intervals at 10% (0.11 req/s); a step needs 200",
+      remedies: ["give it more time", "send traffic", "ask for less"],
+    };
+    const shortSetup = (
+      opts: { stack?: MemoryStack; clock?: FakeClock; script?: () => GateVerdict } = {},
+    ) => {
+      const ctx = setup({ ...opts, metrics: opts.script ?? (() => "inconclusive") });
+      ctx.metrics.shortOfData = SHORT;
+      return ctx;
+    };
+
+    it("pauses (exit 3) with the numbers and the remedies, leaving the step's weight as it is", async () => {
+      const { stack, engine, clock } = shortSetup();
+      const start = clock.now();
+      const outcome = await engine.rollout(request({ gates: gates({ onInconclusive: "pause" }) }));
+      expect(outcome.kind).to.equal("paused");
+      expect(exitCodeFor(outcome.kind, "rollout")).to.equal(3);
+      expect(message(outcome)).to.equal(
+        "paused at step 1 (10%): too little data after 6m (bake 1m + 5m allowed): metrics: " +
+          SHORT.reason +
+          ". Remedies: give it more time; send traffic; ask for less; " +
+          "go on with `npx ecs-canary promote --stack dev` or roll back with `npx ecs-canary abort --stack dev`",
+      );
+      expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
+      expect(release(stack)).to.include({ status: "paused", phase: "gating", stepIndex: 0 });
+      expect(release(stack)!.decisions.at(-1)).to.include({ gate: "metrics", verdict: "pause" });
+      expect(clock.now() - start).to.equal(6 * MIN);
+    });
+
+    it("rolls back with --on-inconclusive rollback, and in releases recorded before the setting", async () => {
+      for (const setting of [{ onInconclusive: "rollback" as const }, {}]) {
+        const { stack, engine } = shortSetup();
+        const outcome = await engine.rollout(request({ gates: gates(setting) }));
+        expect(outcome.kind).to.equal("rolled-back");
+        expect(message(outcome)).to.contain(
+          "inconclusive for 6m (bake 1m + 5m allowed): metrics: scripted inconclusive",
+        );
+        expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
+      }
+    });
+
+    it("still rolls back a step held by evidence, not by want of data", async () => {
+      const { stack, engine } = setup({ metrics: () => "inconclusive" });
+      const outcome = await engine.rollout(request({ gates: gates({ onInconclusive: "pause" }) }));
+      expect(outcome.kind).to.equal("rolled-back");
+      expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
+    });
+
+    it("rolls back when one gate is short of data and another is held by evidence", async () => {
+      const ctx = shortSetup();
+      const held: Gate = {
+        name: "webhook",
+        async check() {
+          return { gate: "webhook", verdict: "inconclusive", reason: "the hook says wait" };
+        },
+      };
+      ctx.deps.gates = () => [new BakeGate(), ctx.metrics, held];
+      const outcome = await new ReleaseEngine(ctx.deps).rollout(
+        request({ gates: gates({ onInconclusive: "pause" }) }),
+      );
+      expect(outcome.kind).to.equal("rolled-back");
+      expect(message(outcome)).to.contain("webhook: the hook says wait");
+    });
+
+    it("promote gives the step another --max-inconclusive from then, and goes on once it passes", async () => {
+      const stack = devStack();
+      const clock = new FakeClock();
+      const pausing = request({ gates: gates({ onInconclusive: "pause" }) });
+      await shortSetup({ stack, clock }).engine.rollout(pausing);
+      // Still short: paused again 5 minutes after the promote, not at once.
+      const resumedAt = clock.now();
+      const again = await shortSetup({ stack, clock }).engine.promote(false);
+      expect(again.kind).to.equal("paused");
+      expect(clock.now() - resumedAt).to.equal(5 * MIN);
+      expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
+      // Enough data this time: the step passes on its third check and the release goes on.
+      const third = shortSetup({ stack, clock, script: () => "pass" });
+      let calls = 0;
+      third.deps.gates = () => [
+        new BakeGate(),
+        {
+          name: "metrics",
+          async check() {
+            return calls++ < 2
+              ? {
+                  gate: "metrics",
+                  verdict: "inconclusive" as const,
+                  reason: "short",
+                  shortOfData: SHORT,
+                }
+              : { gate: "metrics", verdict: "pass" as const, reason: "enough" };
+          },
+        },
+      ];
+      const done = await new ReleaseEngine(third.deps).promote(false);
+      expect(done.kind).to.equal("promoted");
+      expect(stack.weights()).to.deep.equal([
+        "blue:0",
+        "blue:10",
+        "blue:50",
+        "blue:100",
+        "green:0",
+        "green:0",
+      ]);
+    });
+  });
+
+  it("keeps what a passing gate hands back in the release, written with the next step, with no extra write", async () => {
+    const plain = setup();
+    await plain.engine.rollout(request());
+    const keeping = setup();
+    keeping.metrics.keep = (step) => ({ passed: step });
+    // The record as each update found it: a transition is written before its update.
+    const recordAtUpdate: { weight: string | undefined; memory: unknown }[] = [];
+    const up = keeping.stack.up.bind(keeping.stack);
+    keeping.stack.up = async (guard) => {
+      recordAtUpdate.push({
+        weight: keeping.stack.config.canaryWeight,
+        memory: release(keeping.stack)?.gateMemory,
+      });
+      return up(guard);
+    };
+    expect((await keeping.engine.rollout(request())).kind).to.equal("promoted");
+    expect(keeping.stack.tagWrites.length).to.equal(plain.stack.tagWrites.length);
+    // Each step's gate reads what the step before it kept.
+    const seen = keeping.metrics.calls.map((c) => [c.step, c.memory]);
+    expect(seen.filter(([step]) => step === 0)).to.deep.include([0, undefined]);
+    expect(seen.filter(([step]) => step === 2).map(([, m]) => m)).to.deep.equal(
+      Array(3).fill({ passed: 1 }),
+    );
+    // The shift to 50 % wrote step 1's memory together with the weight.
+    const shift = recordAtUpdate.find((u) => u.weight === "50");
+    expect(shift?.memory).to.deep.equal({ metrics: { passed: 0 } });
+    expect(release(keeping.stack)!.gateMemory).to.deep.equal({ metrics: { passed: 2 } });
   });
 
   it("plans without changing anything", async () => {

@@ -1,0 +1,337 @@
+/**
+ * Whole releases as the driver runs them with the CLI's defaults: steps 10/25/50/100 %, a
+ * 5-minute bake, --max-inconclusive 10m, --min-requests 200, --error-ratio 1, the default
+ * --latency-ratio. A step moves on when the judge passes it, the release rolls back when it
+ * fails, and a step still inconclusive past bake + max-inconclusive + one interval of data delay
+ * times out: it pauses when the judge is short of data (--on-inconclusive pause, the default),
+ * and rolls back otherwise. One check per one-minute interval (the default 15 s checks see a
+ * new interval once a minute). The judge is folded interval by interval, which gives what the
+ * metrics gate computes at each check from the release's intervals (and its kept summary at
+ * 100 %).
+ */
+import {
+  initJudge,
+  JudgeOptions,
+  JudgeState,
+  judgeShortOfData,
+  judgeVerdict,
+  updateJudge,
+} from "../../../automation/judge/judge";
+import { errorRateVerdict } from "../../../automation/judge/errorRate";
+import { latencyVerdict } from "../../../automation/judge/latency";
+import { Random } from "./random";
+import { LATENCY, minuteSampler, Scenario } from "./simulate";
+
+export const RELEASE_RUNS = 1000;
+
+/** The driver's defaults the releases run with. */
+export const DRIVER = {
+  weights: [10, 25, 50, 100],
+  bakeMinutes: 5,
+  maxInconclusiveMinutes: 10,
+  dataDelayMinutes: 1,
+  minRequests: 200,
+  errorRatio: 1,
+} as const;
+
+export function driverJudgeOptions(): JudgeOptions {
+  return {
+    errorRate: {
+      allowedRatio: DRIVER.errorRatio,
+      minCanaryRequests: DRIVER.minRequests,
+      bakeMs: DRIVER.bakeMinutes * 60_000,
+    },
+    latency: { bakeMs: DRIVER.bakeMinutes * 60_000 },
+  };
+}
+
+export type ReleaseEnd = "promoted" | "failed" | "timed-out" | "paused";
+
+export interface ReleaseOutcome {
+  end: ReleaseEnd;
+  /** Minute (1-based) of the decision. */
+  minute: number;
+  /** Step index (0-based) of the decision, or the step count when promoted. */
+  step: number;
+  /** Which test failed (fail only). */
+  by: "errors" | "latency" | null;
+}
+
+/** Kinds of release scenario, by what the target counts. */
+export type ReleaseTarget =
+  | { kind: "promoted"; min: number }
+  | { kind: "falseRollbacks"; max: number }
+  | { kind: "latencyFalseRollbacks"; max: number }
+  | { kind: "falseRollbacksReported" }
+  | { kind: "caughtBeforeFull"; min: number }
+  | { kind: "caught"; min: number }
+  | { kind: "pausedNotRolledBack" }
+  | { kind: "failWithin"; minutes: number };
+
+export interface ReleaseScenario extends Scenario {
+  target: ReleaseTarget;
+}
+
+const base = { schedule: [], latency: LATENCY, metrics: "all" } as const;
+const RAMP = { rps: 20, rampTo: 200, rampMinutes: 40 } as const;
+
+export const RELEASE_SCENARIOS: readonly ReleaseScenario[] = [
+  {
+    ...base,
+    ...RAMP,
+    id: "r-good-1",
+    title: "good, 1 % errors, 20->200 rps",
+    kind: "good",
+    errors: { stable: 0.01, canary: 0.01 },
+    target: { kind: "promoted", min: 0.95 },
+  },
+  {
+    ...base,
+    ...RAMP,
+    id: "r-beta",
+    title: "good, 1 %, Beta noise per colour (k 1000)",
+    kind: "good",
+    errors: { stable: 0.01, canary: 0.01, betaConcentration: 1000 },
+    target: { kind: "falseRollbacks", max: 0.05 },
+  },
+  {
+    ...base,
+    ...RAMP,
+    id: "r-bursts-both",
+    title: "good, 0.2 %, bursts hit both",
+    kind: "good",
+    errors: {
+      stable: 0.002,
+      canary: 0.002,
+      bursts: { mode: "shared", startProbability: 0.03, maxMinutes: 3, factor: 15 },
+      overdispersionShape: 10,
+    },
+    target: { kind: "falseRollbacks", max: 0.05 },
+  },
+  {
+    ...base,
+    ...RAMP,
+    id: "r-bursts-one",
+    title: "good, 0.2 %, bursts per colour",
+    kind: "good",
+    errors: {
+      stable: 0.002,
+      canary: 0.002,
+      bursts: { mode: "perGroup", startProbability: 0.03, maxMinutes: 3, factor: 15 },
+      overdispersionShape: 10,
+    },
+    target: { kind: "falseRollbacksReported" },
+  },
+  {
+    ...base,
+    ...RAMP,
+    id: "r-1-3-full",
+    title: "1 % -> 3 % at 100 % only",
+    kind: "regression",
+    errors: { stable: 0.01, canary: 0.01, canaryAtFull: 0.03 },
+    target: { kind: "caught", min: 0.9 },
+  },
+  {
+    ...base,
+    ...RAMP,
+    id: "r-broken",
+    title: "canary answers 100 % 5xx",
+    kind: "regression",
+    errors: { stable: 0.01, canary: 1 },
+    target: { kind: "failWithin", minutes: 2 },
+  },
+  {
+    ...base,
+    rps: 50,
+    id: "r-p99-good",
+    title: "good, p99 noise, 50 rps",
+    kind: "good",
+    errors: { stable: 0.001, canary: 0.001 },
+    target: { kind: "latencyFalseRollbacks", max: 0.03 },
+  },
+  {
+    ...base,
+    rps: 50,
+    id: "r-p99-2",
+    title: "p99 x 2, 50 rps",
+    kind: "regression",
+    errors: { stable: 0.001, canary: 0.001 },
+    latency: { ...LATENCY, canaryFactor: 2 },
+    target: { kind: "caughtBeforeFull", min: 0.9 },
+  },
+  {
+    ...base,
+    rps: 50,
+    id: "r-p99-1.5",
+    title: "p99 x 1.5, 50 rps",
+    kind: "regression",
+    errors: { stable: 0.001, canary: 0.001 },
+    latency: { ...LATENCY, canaryFactor: 1.5 },
+    target: { kind: "caughtBeforeFull", min: 0.8 },
+  },
+  {
+    ...base,
+    rps: 0.5,
+    rampTo: 2,
+    rampMinutes: 60,
+    id: "r-low",
+    title: "good, 0.5->2 rps (low traffic)",
+    kind: "good",
+    errors: { stable: 0.01, canary: 0.01 },
+    target: { kind: "pausedNotRolledBack" },
+  },
+];
+
+/** Runs one release of the scenario with the driver's loop; see the top of this file. */
+export function runRelease(
+  s: Scenario,
+  rng: Random,
+  options: JudgeOptions = driverJudgeOptions(),
+): ReleaseOutcome {
+  const sample = minuteSampler(s, rng);
+  let state: JudgeState = initJudge(options);
+  let minute = 0;
+  const timeout = DRIVER.bakeMinutes + DRIVER.maxInconclusiveMinutes + DRIVER.dataDelayMinutes;
+  for (let step = 0; step < DRIVER.weights.length; step++) {
+    for (let elapsed = 1; ; elapsed++) {
+      state = updateJudge(state, sample(minute, DRIVER.weights[step], step));
+      minute++;
+      const verdict = judgeVerdict(state);
+      if (verdict === "fail") {
+        const by = state.errorRate?.failedAt !== null ? "errors" : "latency";
+        return { end: "failed", minute, step, by };
+      }
+      if (verdict === "pass") break;
+      if (elapsed >= timeout) {
+        const end = judgeShortOfData(state) ? "paused" : "timed-out";
+        const latencyHeld = state.latency !== null && latencyVerdict(state.latency) !== "pass";
+        const errorsHeld = state.errorRate !== null && errorRateVerdict(state.errorRate) !== "pass";
+        return { end, minute, step, by: errorsHeld ? "errors" : latencyHeld ? "latency" : null };
+      }
+    }
+  }
+  return { end: "promoted", minute, step: DRIVER.weights.length, by: null };
+}
+
+export interface ReleaseSummary {
+  runs: number;
+  promoted: number;
+  failed: number;
+  failedByLatency: number;
+  timedOut: number;
+  /** Failed or timed out with the latency test the one that failed or held. */
+  latencyRollbacks: number;
+  paused: number;
+  /** Rolled back (failed or timed out) before the 100 % step. */
+  stoppedBeforeFull: number;
+  minuteMedian: number;
+  minuteMax: number;
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.max(0, Math.ceil(q * s.length) - 1)];
+}
+
+export function runReleaseScenario(
+  s: Scenario,
+  index: number,
+  runs: number,
+  seed: number,
+  options?: JudgeOptions,
+): ReleaseSummary {
+  const outcomes: ReleaseOutcome[] = [];
+  for (let r = 0; r < runs; r++) {
+    outcomes.push(runRelease(s, new Random(seed, 1000 + index, r), options));
+  }
+  const count = (f: (o: ReleaseOutcome) => boolean) => outcomes.filter(f).length / runs;
+  const stopped = outcomes.filter((o) => o.end === "failed" || o.end === "timed-out");
+  return {
+    runs,
+    promoted: count((o) => o.end === "promoted"),
+    failed: count((o) => o.end === "failed"),
+    failedByLatency: count((o) => o.end === "failed" && o.by === "latency"),
+    timedOut: count((o) => o.end === "timed-out"),
+    latencyRollbacks: count(
+      (o) => o.end !== "promoted" && o.end !== "paused" && o.by === "latency",
+    ),
+    paused: count((o) => o.end === "paused"),
+    stoppedBeforeFull: count(
+      (o) => (o.end === "failed" || o.end === "timed-out") && o.step < DRIVER.weights.length - 1,
+    ),
+    minuteMedian: quantile(
+      stopped.map((o) => o.minute),
+      0.5,
+    ),
+    minuteMax: stopped.length === 0 ? NaN : Math.max(...stopped.map((o) => o.minute)),
+  };
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)} %`;
+}
+
+/** The figure a scenario's target is about, and the target, as printed. */
+export function figureAndTarget(t: ReleaseTarget, r: ReleaseSummary): [string, string, boolean] {
+  const rolledBack = r.failed + r.timedOut;
+  switch (t.kind) {
+    case "promoted":
+      return [`${pct(r.promoted)} promoted`, `>= ${pct(t.min)}`, r.promoted >= t.min];
+    case "falseRollbacks":
+      return [`${pct(rolledBack)} rolled back`, `<= ${pct(t.max)}`, rolledBack <= t.max];
+    case "latencyFalseRollbacks":
+      return [
+        `${pct(r.latencyRollbacks)} by latency (${pct(rolledBack)} in all)`,
+        `<= ${pct(t.max)}`,
+        r.latencyRollbacks <= t.max,
+      ];
+    case "falseRollbacksReported":
+      return [`${pct(rolledBack)} rolled back`, "reported", true];
+    case "caught":
+      return [`${pct(r.failed)} failed`, `>= ${pct(t.min)}`, r.failed >= t.min];
+    case "caughtBeforeFull":
+      return [
+        `${pct(r.stoppedBeforeFull)} stopped before 100 % (${pct(r.failedByLatency)} by latency)`,
+        `>= ${pct(t.min)}`,
+        r.stoppedBeforeFull >= t.min,
+      ];
+    case "pausedNotRolledBack":
+      return [
+        `${pct(r.paused)} paused, ${pct(r.timedOut)} timed out, ${pct(r.failed)} failed`,
+        "0 % timed out",
+        r.timedOut === 0,
+      ];
+    case "failWithin":
+      return [
+        `${pct(r.failed)} failed, latest at minute ${r.minuteMax}`,
+        `all within ${t.minutes} min`,
+        r.failed === 1 && r.minuteMax <= t.minutes,
+      ];
+  }
+}
+
+export function formatReleaseTable(rows: { s: ReleaseScenario; r: ReleaseSummary }[]): string {
+  const cells = rows.map(({ s, r }) => {
+    const [figure, target, met] = figureAndTarget(s.target, r);
+    const ends =
+      `${pct(r.promoted)} / ${pct(r.failed)} / ${pct(r.timedOut)} / ${pct(r.paused)}` +
+      (Number.isFinite(r.minuteMedian) ? ` (${r.minuteMedian} min)` : "");
+    return [s.title, figure, target, met ? "yes" : "NO", ends];
+  });
+  const header = [
+    "release scenario",
+    "figure",
+    "target",
+    "met",
+    "promoted/failed/timed out/paused",
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) =>
+    c
+      .map((x, i) => x.padEnd(widths[i]))
+      .join(" | ")
+      .trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("-+-"), ...cells.map(line)].join(
+    "\n",
+  );
+}
