@@ -3,7 +3,8 @@ import { Gate, GateContext, GateResult, ReleasePorts } from "./ports";
 import { ReleaseState } from "./state";
 
 export type StepVerdict =
-  | { kind: "pass"; release: ReleaseState }
+  /** `reason`: the gates' lines that passed the step, for the release's decisions. */
+  | { kind: "pass"; release: ReleaseState; reason: string }
   | { kind: "fail"; reason: string }
   | { kind: "pause"; reason: string; release: ReleaseState }
   /** Ctrl-C, or the release was changed by another command (say, an abort) meanwhile. */
@@ -58,11 +59,12 @@ export async function gateStep(
     }
     const waiting = results.filter((r) => r.verdict === "inconclusive");
     if (waiting.length === 0) {
+      const reason = results.map((r) => `${r.gate}: ${r.reason}`).join("; ");
       if (!state.gates.manual || latest.approvedSteps.includes(state.stepIndex)) {
-        return { kind: "pass", release: latest };
+        return { kind: "pass", release: latest, reason };
       }
       const answer = await ports.approver.ask(ctx);
-      if (answer === "approved") return { kind: "pass", release: await approved(latest) };
+      if (answer === "approved") return { kind: "pass", release: await approved(latest), reason };
       if (answer === "rejected") return { kind: "fail", reason: "manual: rejected at the prompt" };
       return { kind: "pause", reason: "awaiting a person's approval", release: latest };
     }
