@@ -1,5 +1,6 @@
 import { Color } from "../../infra/contract/settings";
 import { StackOutputs } from "../../infra/contract/outputs";
+import { KeptIntervals } from "../metrics/kept";
 import { Step } from "./plan";
 import { Decision, GateSettings, ReleaseState } from "./state";
 
@@ -119,6 +120,23 @@ export interface ReleaseStore {
   read(): Promise<ReleaseState | undefined>;
   /** Records the release's state; changes nothing else. */
   write(state: ReleaseState): Promise<void>;
+}
+
+/** A finished release as kept for its report: its state and, when they could be read, its metrics. */
+export interface ArchivedRelease {
+  release: ReleaseState;
+  metrics?: KeptIntervals;
+}
+
+/**
+ * Finished releases kept for their reports, beside the release's record and read the same way,
+ * so that a report can be made from any machine that reads the stack. Bounded: the store keeps
+ * the last few (see its implementation), newest last.
+ */
+export interface ReleaseArchive {
+  archived(): Promise<ArchivedRelease[]>;
+  /** Keeps the release (replacing an entry with the same id); drops the oldest beyond the bound. */
+  archive(entry: ArchivedRelease): Promise<void>;
 }
 
 // ---- traffic --------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ import { unsafeChange } from "../../infra/contract/transition";
 import { scalesFor, weightsFor } from "../../infra/contract/weights";
 import { errorLine, InfrastructureError, UsageError } from "../release/errors";
 import {
+  ArchivedRelease,
   Clock,
   Deployment,
+  ReleaseArchive,
   ReleaseStore,
   Report,
   Routing,
@@ -22,11 +24,37 @@ const KEY = {
   canaryScale: "canaryScale",
   /** The release's state, as JSON. */
   release: "release",
+  /** Finished releases kept for their reports, as a JSON list, newest last. */
+  archive: "releaseArchive",
   version: (color: Color) => `${color}Version`,
   image: (color: Color) => `${color}Image`,
 } as const;
 
 type Changes = Record<string, string | undefined>;
+
+/** Finished releases the archive keeps (each with at most MAX_KEPT_INTERVALS intervals). */
+export const ARCHIVE_KEEP = 5;
+
+/** The releases archived in a stack's settings, oldest first. */
+export function archiveOf(config: Record<string, string | undefined>): ArchivedRelease[] {
+  const raw = config[KEY.archive];
+  if (raw === undefined || raw.trim() === "") return [];
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (!Array.isArray(parsed)) throw new Error("not a list");
+    return parsed.filter(
+      (e): e is ArchivedRelease =>
+        typeof e === "object" &&
+        e !== null &&
+        typeof (e as ArchivedRelease).release?.id === "string",
+    );
+  } catch (err) {
+    throw new Error(
+      `the stack setting ${KEY.archive} is not a list written by ecs-canary (${(err as Error).message}); ` +
+        `remove it with \`pulumi config rm ${KEY.archive}\` (only past reports are lost)`,
+    );
+  }
+}
 
 /** The release recorded in a stack's settings (keys without the project prefix), if any. */
 export function releaseOf(config: Record<string, string | undefined>): ReleaseState | undefined {
@@ -60,7 +88,7 @@ export interface StackTrafficOptions {
  * a release's state is a setting too: a change is written together with the state that names
  * it, in one write, so a run that dies between the two cannot exist.
  */
-export class StackTraffic implements TrafficPort, ReleaseStore {
+export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
   /** The stack's settings as this run last read or wrote them. */
   private config?: Record<string, string>;
   /**
@@ -88,6 +116,17 @@ export class StackTraffic implements TrafficPort, ReleaseStore {
 
   async write(state: ReleaseState): Promise<void> {
     await this.set({ [KEY.release]: JSON.stringify(state) });
+  }
+
+  // ---- finished releases, for their reports ------------------------------------------------
+
+  async archived(): Promise<ArchivedRelease[]> {
+    return archiveOf(await this.stack.getConfig());
+  }
+
+  async archive(entry: ArchivedRelease): Promise<void> {
+    const kept = archiveOf(await this.settings()).filter((e) => e.release.id !== entry.release.id);
+    await this.set({ [KEY.archive]: JSON.stringify([...kept, entry].slice(-ARCHIVE_KEEP)) });
   }
 
   // ---- traffic ----------------------------------------------------------------------------

@@ -3,7 +3,12 @@ import { ConfigError } from "../../../infra/contract/settings";
 import { InfrastructureError, UsageError } from "../../../automation/release/errors";
 import { ReleaseEvent } from "../../../automation/release/ports";
 import { ReleaseState } from "../../../automation/release/state";
-import { releaseOf, StackTraffic } from "../../../automation/stack/stackTraffic";
+import {
+  ARCHIVE_KEEP,
+  archiveOf,
+  releaseOf,
+  StackTraffic,
+} from "../../../automation/stack/stackTraffic";
 import { FakeClock } from "../../support/fakeClock";
 import { MemoryStack } from "../../support/memoryStack";
 
@@ -230,5 +235,37 @@ describe("stack traffic: the release's record", () => {
       /^the stack setting release is not a release written by ecs-canary \(not a release\); remove it with `pulumi config rm release` if nothing is in progress$/,
     );
     expect(releaseOf({ release: " " })).to.equal(undefined);
+  });
+});
+
+describe("stack traffic: finished releases kept for their reports", () => {
+  it("keeps the last ARCHIVE_KEEP releases, newest last, one entry per id, in one setting", async () => {
+    const { stack, traffic } = await deployed();
+    expect(await traffic.archived()).to.deep.equal([]);
+    for (let n = 1; n <= ARCHIVE_KEEP + 2; n++) {
+      await traffic.archive({ release: record({ id: `1.0.${n}@${n}` }) });
+    }
+    // Kept again with its metrics: replaces the entry of the same id.
+    const metrics = {
+      intervalMs: 1000,
+      from: 0,
+      until: 1000,
+      stable: { requests: [1], errors: [0], p99Ms: [null] },
+      canary: { requests: [0], errors: [0], p99Ms: [null] },
+      balancerErrors: [0],
+    };
+    await traffic.archive({ release: record({ id: "1.0.7@7" }), metrics });
+    const ids = (await traffic.archived()).map((e) => e.release.id);
+    expect(ids).to.deep.equal(["1.0.3@3", "1.0.4@4", "1.0.5@5", "1.0.6@6", "1.0.7@7"]);
+    expect((await traffic.archived()).at(-1)?.metrics).to.deep.equal(metrics);
+    expect(stack.writes.at(-1)).to.have.keys(["releaseArchive"]);
+    // The current release is left alone.
+    expect(await traffic.read()).to.equal(undefined);
+  });
+
+  it("says how to remove an archive setting it did not write", () => {
+    expect(() => archiveOf({ releaseArchive: "{}" })).to.throw(
+      /^the stack setting releaseArchive is not a list written by ecs-canary \(not a list\); remove it with `pulumi config rm releaseArchive` \(only past reports are lost\)$/,
+    );
   });
 });
