@@ -5,32 +5,13 @@
  * bytes an interval as JSON. Only what the report draws is kept: requests, target 5xx and p99
  * per colour, the balancer's own 5xx.
  */
+import { KeptColumns, KeptIntervals } from "../release/ports";
 import { GroupSample, Interval } from "./interval";
+
+export type { KeptIntervals };
 
 /** At most this many intervals are kept; a longer window is kept at a coarser interval. */
 export const MAX_KEPT_INTERVALS = 720;
-
-interface KeptColumns {
-  requests: number[];
-  errors: number[];
-  /** null: no latency known for the interval. */
-  p99Ms: (number | null)[];
-}
-
-export interface KeptIntervals {
-  /** Length of one kept interval (ms): the source's, or a multiple of it for a long window. */
-  intervalMs: number;
-  /** Start of the first kept interval (epoch ms); interval i starts at from + i * intervalMs. */
-  from: number;
-  /**
-   * Intervals that ended by then were settled when kept (final); later ones are read from the
-   * metrics source again when a report is made.
-   */
-  until: number;
-  stable: KeptColumns;
-  canary: KeptColumns;
-  balancerErrors: number[];
-}
 
 function emptyColumns(): KeptColumns {
   return { requests: [], errors: [], p99Ms: [] };

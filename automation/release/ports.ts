@@ -1,6 +1,5 @@
 import { Color } from "../../infra/contract/settings";
 import { StackOutputs } from "../../infra/contract/outputs";
-import { KeptIntervals } from "../metrics/kept";
 import { Step } from "./plan";
 import { Decision, GateSettings, ReleaseState } from "./state";
 
@@ -120,6 +119,33 @@ export interface ReleaseStore {
   read(): Promise<ReleaseState | undefined>;
   /** Records the release's state; changes nothing else. */
   write(state: ReleaseState): Promise<void>;
+}
+
+/** One colour's columns of kept intervals. */
+export interface KeptColumns {
+  requests: number[];
+  errors: number[];
+  /** null: no latency known for the interval. */
+  p99Ms: (number | null)[];
+}
+
+/**
+ * A release's intervals in a compact, bounded form (columns; automation/metrics/kept.ts makes
+ * and reads them): what its report draws, after the metrics source has dropped them.
+ */
+export interface KeptIntervals {
+  /** Length of one kept interval (ms): the source's, or a multiple of it for a long window. */
+  intervalMs: number;
+  /** Start of the first kept interval (epoch ms); interval i starts at from + i * intervalMs. */
+  from: number;
+  /**
+   * Intervals that ended by then were settled when kept (final); later ones are read from the
+   * metrics source again when a report is made.
+   */
+  until: number;
+  stable: KeptColumns;
+  canary: KeptColumns;
+  balancerErrors: number[];
 }
 
 /** A finished release as kept for its report: its state and, when they could be read, its metrics. */
