@@ -19,7 +19,7 @@ export interface ReportArgs {
 
 /** Where a report is written when --out is not given: reports/ in the current folder. */
 export function defaultReportPath(data: ReportData, json: boolean): string {
-  const when = new Date(data.release.startedAt).toISOString().replace(/[:.]/g, "").slice(0, 15);
+  const when = new Date(data.release.startedAt).toISOString().replace(/[:.]/g, "").slice(0, 17);
   const name = `${data.stack}-${data.release.version}-${when}.${json ? "json" : "html"}`;
   return path.join("reports", name.replace(/[^A-Za-z0-9._-]/g, "_"));
 }

@@ -264,11 +264,12 @@ function evidenceByStart(
   }
   const allowedRatio = gate.allowedErrorRatio;
   const alpha = DEFAULT_ERROR_RATE_OPTIONS.alpha;
-  // The gate judged until the release's decision: later intervals are not its evidence.
+  // The gate judged the intervals that had ended by the release's decision: later ones are not
+  // its evidence.
   const decided = lastDecision(release, (d) => d.gate === "rollback" || d.gate === "promote");
   let state = initErrorRate({ allowedRatio, intervalMs });
   for (const interval of labelSteps(intervals, release.stepStarts, intervalMs)) {
-    if (decided !== undefined && interval.start >= decided.at) break;
+    if (decided !== undefined && interval.start + intervalMs > decided.at) break;
     state = updateErrorRate(state, interval);
     byStart.set(interval.start, Math.exp(state.logEvidence));
   }

@@ -86,12 +86,12 @@ const CLIENT = `
     });
     ctx.restore();
   }
-  function chart(id, title, series, values, scale) {
+  function chart(id, title, series, values, scale, yAxis) {
     var el = document.getElementById(id);
     var opts = {
       title: title, width: width, height: 190,
       scales: { x: { time: true }, y: scale || {} },
-      axes: [{}, { size: 60 }],
+      axes: [{}, yAxis || { size: 60 }],
       series: [{ label: "time" }].concat(series),
       hooks: { draw: [markers] }
     };
@@ -99,6 +99,15 @@ const CLIENT = `
     window.reportCharts.push({ id: id, chart: u });
     return u;
   }
+  // Evidence spans many powers of ten: drawn as its log10, on ticks at whole powers (1e12).
+  var powersOfTen = {
+    size: 60,
+    incrs: [1, 2, 5, 10, 20, 50, 100],
+    values: function (u, splits) {
+      return splits.map(function (v) { return v >= -2 && v <= 3 ? String(Math.pow(10, v)) : "1e" + v; });
+    }
+  };
+  function log10(v) { return v === null ? null : Math.log10(v); }
   window.reportCharts = [];
   var stepped = uPlot.paths.stepped({ align: 1 });
   chart("chart-weights", "weight per colour (%)", names.map(function (n) {
@@ -120,9 +129,9 @@ const CLIENT = `
     chart("chart-evidence", "judge: error-rate evidence against its threshold (log scale)", [
       { label: "evidence", stroke: "#8250df", width: 2 },
       { label: "fail threshold 1/alpha", stroke: "#cf222e", width: 1, dash: [6, 4] }
-    ], [data.intervals.map(function (i) { return i.evidence; }),
-      data.intervals.map(function () { return data.evidence.threshold; })],
-      { distr: 3 });
+    ], [data.intervals.map(function (i) { return log10(i.evidence); }),
+      data.intervals.map(function () { return log10(data.evidence.threshold); })],
+      {}, powersOfTen);
   }
 })();
 `;

@@ -121,7 +121,8 @@ export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
   // ---- finished releases, for their reports ------------------------------------------------
 
   async archived(): Promise<ArchivedRelease[]> {
-    return archiveOf(await this.stack.getConfig());
+    // The settings as last read (by `read`, say): one read of the stack serves both.
+    return archiveOf(await this.settings());
   }
 
   async archive(entry: ArchivedRelease): Promise<void> {
