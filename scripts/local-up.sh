@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Brings up the `local` stack (the whole canary topology as processes on this
-# machine) and prints its URL. Extra arguments go to `pulumi up`, e.g. -c canaryWeight=30.
+# machine) at canary weight 0 and prints its URL.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-pulumi() { bash "$root/scripts/pulumi.sh" "$@"; }
-pulumi stack select local 2>/dev/null || pulumi stack init local --secrets-provider passphrase >/dev/null
-pulumi up --stack local --yes --skip-preview "$@" >&2
-echo "$(pulumi stack output url --stack local)"
+bash "$root/scripts/setup-pulumi.sh" 2>/dev/null
+# Through the driver: it creates the stack on first use, keeps the settings of the stack's last
+# update (colours, versions) whatever the settings file says, refuses while a release runs, and
+# writes no tracked file.
+node "$root/build/automation/cli/main.js" set-weight 0 --stack local --plain >&2
+node "$root/build/automation/cli/main.js" status --stack local --json |
+  node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s).outputs.url))'

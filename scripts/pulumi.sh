@@ -8,6 +8,8 @@ bash "$root/scripts/setup-pulumi.sh" 2>/dev/null
 mkdir -p "$root/.pulumi-state/backend"
 export PATH="$root/.tools/pulumi/bin:$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=true
+# The stack's encryption salt from its state when the settings file has none (as committed).
+export PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER=true
 # Local stacks need no provider plugin and this machine may reach no download site, so plugin
 # downloads are off; a stack named with -s whose settings are not local's (an AWS stack) must
 # be able to fetch the aws and awsx plugins on a fresh machine, as the driver allows.
@@ -25,4 +27,5 @@ fi
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$root/.pulumi-state/backend}"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 cd "$root"
-exec pulumi "$@"
+# The Node.js language host runs the program with the `node` on PATH: a supported one.
+WITH_NODE_QUIET=1 exec bash "$root/scripts/with-node.sh" pulumi "$@"

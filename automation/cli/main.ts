@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import * as path from "path";
 import yargs, { Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ConfigError, parseInteger } from "../../infra/contract/settings";
@@ -7,16 +6,22 @@ import { gatesFor } from "../gates/registry";
 import { JudgeInputError } from "../judge/types";
 import { TrafficGenerator } from "../load/generator";
 import { ReleaseEngine } from "../release/engine";
-import { DriverError, errorLine, ReleaseInProgressError, UsageError } from "../release/errors";
+import {
+  DriverError,
+  errorLine,
+  ReleaseChangedError,
+  ReleaseInProgressError,
+  UsageError,
+} from "../release/errors";
 import { Clock, Outcome, ReleaseEvent } from "../release/ports";
-import { PROJECT_ROOT } from "../stack/environment";
+import { workingCopy } from "../stack/environment";
+import { describeHolder, leaseTiming, StackLease } from "../stack/lease";
 import { PulumiStack } from "../stack/pulumiStack";
 import { StackTraffic } from "../stack/stackTraffic";
 import { TerminalApprover } from "./approver";
 import { sleep } from "./clock";
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from "./exitCodes";
 import { withGateOptions } from "./gateFlags";
-import { DriverLock } from "./lock";
 import { createReporter, OutputMode, Reporter } from "./reporter";
 import { ReleaseFlags, releaseRequest } from "./releaseFlags";
 import { keepReleaseForReport, stackReportSources, writeReport } from "./report";
@@ -57,23 +62,36 @@ async function withEngine(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const lock = options.lock
-    ? DriverLock.acquire(
-        path.join(PROJECT_ROOT, ".pulumi-state", "locks"),
-        args.stack,
-        `ecs-canary ${command}`,
-      )
-    : undefined;
+  const timing = leaseTiming();
+  let lease: StackLease | undefined;
   let load: TrafficGenerator | undefined;
   try {
     const stack = await PulumiStack.open(args.stack, {
+      workDir: workingCopy(),
       onOutput: (text) => reporter.engineOutput(text),
       onLockCancelled: (holder) =>
         process.stderr.write(
           `cancelled the stack lock of an update that no longer runs (pid ${holder.pid} on ${holder.host})\n`,
         ),
+      onRecovered: (line) => process.stderr.write(`${line}\n`),
       signal: controller.signal,
     });
+    if (options.lock) {
+      lease = await StackLease.acquire(stack, `ecs-canary ${command}`, timing, {
+        onTakeover: (previous) =>
+          process.stderr.write(
+            `took over the lease of stack ${stack.name}: ${describeHolder(previous, Date.now())}\n`,
+          ),
+        onLost: (holder) => {
+          process.stderr.write(
+            `another driver took over stack ${stack.name}` +
+              (holder ? `: ${describeHolder(holder, Date.now())}` : "") +
+              `; stopping at the next safe point\n`,
+          );
+          controller.abort();
+        },
+      });
+    }
     if (args.load !== undefined) {
       const outputs = await stack.outputs();
       if (!outputs)
@@ -125,7 +143,11 @@ async function withEngine(
         `load: ${stats.sent} requests sent, ${stats.ok} ok, ${stats.errors} 5xx, ${stats.failed} without answer\n`,
       );
     }
-    lock?.release();
+    await lease
+      ?.release()
+      .catch((err: unknown) =>
+        process.stderr.write(`could not remove the lease: ${errorLine(String(err))}\n`),
+      );
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
@@ -313,7 +335,9 @@ export function exitCodeForError(err: unknown): number {
   ) {
     return EXIT.usage;
   }
-  if (err instanceof ReleaseInProgressError) return EXIT.inProgress;
+  if (err instanceof ReleaseInProgressError || err instanceof ReleaseChangedError) {
+    return EXIT.inProgress;
+  }
   return EXIT.infrastructure;
 }
 

@@ -1,20 +1,32 @@
 import { parseSettings } from "../../infra/contract/settings";
 import { formatDuration } from "../release/duration";
+import { gateNames } from "../release/state";
+import { workingCopy } from "../stack/environment";
+import { describeHolder, LEASE_TAG, parseLease } from "../stack/lease";
 import { PulumiStack } from "../stack/pulumiStack";
-import { releaseOf } from "../stack/stackTraffic";
+import { releaseOf } from "../stack/releaseTags";
 import { describePosition } from "./describe";
 import { EXIT } from "./exitCodes";
 
 /** `status`: what the stack says, from anywhere; reads only. */
 export async function printStatus(stackName: string, json: boolean): Promise<number> {
-  const stack = await PulumiStack.open(stackName);
-  const config = await stack.getConfig();
-  const outputs = await stack.outputs();
-  const release = releaseOf(config);
+  const stack = await PulumiStack.open(stackName, { workDir: workingCopy() });
+  const [config, outputs, tags] = [
+    await stack.getConfig(),
+    await stack.outputs(),
+    await stack.listTags(),
+  ];
+  const release = releaseOf(tags);
+  const lease = parseLease(tags[LEASE_TAG]);
   if (json) {
-    process.stdout.write(
-      `${JSON.stringify({ stack: stackName, config, outputs: outputs ?? null, release: release ?? null })}\n`,
-    );
+    const body = {
+      stack: stackName,
+      config,
+      outputs: outputs ?? null,
+      release: release ?? null,
+      driver: lease ?? null,
+    };
+    process.stdout.write(`${JSON.stringify(body)}\n`);
     return EXIT.ok;
   }
   const s = parseSettings((key) => config[key]);
@@ -32,6 +44,7 @@ export async function printStatus(stackName: string, json: boolean): Promise<num
     lines.push(
       `release ${release.version} (${release.previousVersion} before): ${release.status}, ${describePosition(release)}, started ${age} ago`,
     );
+    lines.push(`  gates: ${gateNames(release.gates).join(", ")}`);
     if (release.outcome) lines.push(`  outcome: ${release.outcome}`);
     for (const d of release.decisions.slice(-5)) {
       lines.push(
@@ -41,6 +54,7 @@ export async function printStatus(stackName: string, json: boolean): Promise<num
   } else {
     lines.push("no release recorded");
   }
+  if (lease) lines.push(`driver: ${describeHolder(lease, Date.now())}`);
   process.stdout.write(`${lines.join("\n")}\n`);
   return EXIT.ok;
 }

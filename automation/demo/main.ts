@@ -4,6 +4,7 @@
  * catch and roll back. Drives the real CLI and shows its events live.
  */
 import { spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
 import { Color } from "../../infra/contract/settings";
@@ -13,10 +14,33 @@ import { DriverEvent } from "../cli/text";
 import { isActive } from "../release/state";
 import { PROJECT_ROOT } from "../stack/environment";
 import { PulumiStack } from "../stack/pulumiStack";
-import { releaseOf } from "../stack/stackTraffic";
+import { releaseOf } from "../stack/releaseTags";
+import { NAMESPACE } from "../stack/stackSettings";
 
 const STACK = "local";
 const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
+const SETTINGS_FILE = path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`);
+
+/**
+ * Runs `during` with these settings in the stack's settings file, as a person would set a
+ * knob, and puts the file back byte for byte after: the demo leaves no tracked file modified.
+ */
+async function withSettings<T>(values: Record<string, string>, during: () => Promise<T>) {
+  const before = fs.readFileSync(SETTINGS_FILE, "utf8");
+  const lines = Object.entries(values).map(([k, v]) => `  ${NAMESPACE}:${k}: "${v}"`);
+  const keys = new Set(Object.keys(values).map((k) => `${NAMESPACE}:${k}:`));
+  const kept = before.split("\n").filter((l) => !keys.has(l.trim().split(" ")[0]));
+  const at = kept.findIndex((l) => l.startsWith("config:"));
+  fs.writeFileSync(
+    SETTINGS_FILE,
+    [...kept.slice(0, at + 1), ...lines, ...kept.slice(at + 1)].join("\n"),
+  );
+  try {
+    return await during();
+  } finally {
+    fs.writeFileSync(SETTINGS_FILE, before);
+  }
+}
 
 type TimedEvent = DriverEvent & { time: string };
 
@@ -79,30 +103,12 @@ async function main(): Promise<number> {
   const started = Date.now();
   say("bringing up the local stack (sample services and a weighted balancer on loopback)");
   const stack = await PulumiStack.open(STACK);
-  const config = await stack.getConfig();
-  if (isActive(releaseOf(config))) {
+  if (isActive(releaseOf(await stack.listTags()))) {
     say("a release was in progress on the local stack: aborting it first");
     await cli(["abort"]);
   }
-  // Start from what the stack runs, whatever its settings file says now (a checkout of the file
-  // after an earlier demo holds the colours and versions committed, not those deployed): the
-  // driver refuses, rightly, to send traffic to a colour an earlier run scaled to 0.
-  const deployed = await stack.outputs();
-  const canaryScale = deployed?.[deployed.canaryColor].scale;
-  await stack.setConfig({
-    ...(deployed && {
-      stableColor: deployed.stableColor,
-      blueVersion: deployed.blue.version,
-      greenVersion: deployed.green.version,
-      ...(canaryScale !== undefined && { canaryScale: String(canaryScale) }),
-    }),
-    blueErrorRate: "0",
-    greenErrorRate: "0",
-    blueLatencyMs: "0",
-    greenLatencyMs: "0",
-    blueCrashAfterMs: "0",
-    greenCrashAfterMs: "0",
-  });
+  // The driver starts from what the stack runs (colours, versions, scales from its last update,
+  // whatever the settings file says), and the knobs from the file as committed (all 0).
   const up = await cli(["set-weight", "0"]);
   if (up.code !== 0) return up.code ?? 4;
   const outputs = await stack.outputs();
@@ -143,9 +149,9 @@ async function main(): Promise<number> {
   // After the promotion the old stable colour is the canary colour.
   const canary = stable;
   say(`release ${bad} (broken: its colour ${canary} answers 30 % of requests with 500)`);
-  await stack.setConfig({ [`${canary}ErrorRate`]: "0.3" });
-  const second = await cli(["rollout", "--version", bad, ...gates]);
-  await stack.setConfig({ [`${canary}ErrorRate`]: "0" });
+  const second = await withSettings({ [`${canary}ErrorRate`]: "0.3" }, () =>
+    cli(["rollout", "--version", bad, ...gates]),
+  );
 
   const firstShift = second.events.find(
     (e) => e.type === "update-finished" && e.purpose.startsWith("step 1/"),

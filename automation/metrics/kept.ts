@@ -11,7 +11,7 @@ import { GroupSample, Interval } from "./interval";
 export type { KeptIntervals };
 
 /** At most this many intervals are kept; a longer window is kept at a coarser interval. */
-export const MAX_KEPT_INTERVALS = 720;
+export const MAX_KEPT_INTERVALS = 120;
 
 function emptyColumns(): KeptColumns {
   return { requests: [], errors: [], p99Ms: [] };

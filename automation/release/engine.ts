@@ -5,6 +5,7 @@ import {
   DriverError,
   InfrastructureError,
   NextStep,
+  ReleaseChangedError,
   ReleaseInProgressError,
   UsageError,
 } from "./errors";
@@ -55,12 +56,12 @@ export class ReleaseEngine {
         );
       }
       this.deps.report({ type: "release", release, resumed: true });
-      return this.drive(release);
+      return this.run(release);
     }
     if (canSwapBack(release) && release.version === request.version) {
       // Promoted, but the old stable's scale-down had not happened yet.
       this.deps.report({ type: "release", release, resumed: true });
-      return this.drive(release);
+      return this.run(release);
     }
     const fresh = newRelease(
       request,
@@ -73,7 +74,7 @@ export class ReleaseEngine {
       { purpose: deployPurpose(fresh), record: this.recorder.stamp(fresh) },
     );
     this.deps.report({ type: "release", release: fresh, resumed: false });
-    return this.drive(fresh);
+    return this.run(fresh);
   }
 
   /** Approves a paused step and goes on; with `now`, skips the remaining steps and promotes. */
@@ -103,7 +104,7 @@ export class ReleaseEngine {
     }
     // A promotion writes its state together with its settings, after they are checked.
     if (!now) await this.recorder.save(next);
-    return this.drive(next);
+    return this.run(next);
   }
 
   /**
@@ -112,6 +113,17 @@ export class ReleaseEngine {
    * otherwise sets the canary weight to 0. `keepCanary` overrides the release's own setting.
    */
   async abort(keepCanary?: boolean): Promise<Outcome> {
+    // A running driver may write the record between this abort's read and write: read again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.abortOnce(keepCanary);
+      } catch (err) {
+        if (!(err instanceof ReleaseChangedError) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private async abortOnce(keepCanary?: boolean): Promise<Outcome> {
     const release = await this.deps.releases.read();
     if (isActive(release) || release?.status === "failed") {
       const aborting = this.recorder.decide(
@@ -185,6 +197,17 @@ export class ReleaseEngine {
   }
 
   // ---- the step loop ----------------------------------------------------------------------
+
+  /** Drives the release; stops, writing nothing more, once another command has taken it over. */
+  private async run(start: ReleaseState): Promise<Outcome> {
+    try {
+      return await this.drive(start);
+    } catch (err) {
+      if (!(err instanceof ReleaseChangedError)) throw err;
+      const detail = { type: "changed-meanwhile" } as const;
+      return this.recorder.finish({ kind: "aborted", detail, release: err.latest });
+    }
+  }
 
   private async drive(start: ReleaseState): Promise<Outcome> {
     const { traffic, clock, signal } = this.deps;

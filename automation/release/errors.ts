@@ -1,3 +1,5 @@
+import type { ReleaseState } from "./state";
+
 /**
  * What a person can run next after an error, as data: the CLI phrases it with its own command
  * name (automation/cli/text.ts), so the release knows no command line.
@@ -61,4 +63,18 @@ export function errorLine(text: string): string {
     .filter((l) => l !== "");
   const error = lines.find((l) => /^error: /.test(l) && !/^error: update failed$/.test(l));
   return (error ?? lines[0] ?? text).replace(/^error: /, "").slice(0, 600);
+}
+
+/**
+ * The release's record changed since this run last read or wrote it: another command (an
+ * `abort`, say, from another machine) took it over. The run stops without writing.
+ */
+export class ReleaseChangedError extends DriverError {
+  constructor(
+    message: string,
+    readonly latest?: ReleaseState,
+  ) {
+    super(message);
+    this.name = "ReleaseChangedError";
+  }
 }

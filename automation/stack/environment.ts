@@ -11,8 +11,17 @@ export const PROJECT_ROOT = findProjectRoot(__dirname, isFile);
 /** Where set-up puts the Pulumi CLI built for this machine. */
 export const PULUMI_TOOLS = path.join(PROJECT_ROOT, ".tools", "pulumi");
 
-/** The file backend of stacks on the local platform (this machine only). */
-export const LOCAL_BACKEND_DIR = path.join(PROJECT_ROOT, ".pulumi-state", "backend");
+/** The default file backend of a working copy's stacks on the local platform. */
+export const localBackendDir = (root: string) => path.join(root, ".pulumi-state", "backend");
+
+/**
+ * The working copy a command runs in: the nearest folder at or above `cwd` that holds a
+ * Pulumi.yaml, else this project.
+ */
+export function workingCopy(cwd = process.cwd()): string {
+  const found = findProjectRoot(cwd, isFile);
+  return isFile(path.join(found, "Pulumi.yaml")) ? found : PROJECT_ROOT;
+}
 
 /** The project's namespace of settings in a stack file (`ecs-canary:platform`). */
 const NAMESPACE = "ecs-canary";
@@ -66,10 +75,13 @@ export function pulumiEnvironment(
   const env: Record<string, string> = {
     PATH: `${path.join(PULUMI_TOOLS, "bin")}${path.delimiter}${base.PATH ?? ""}`,
     PULUMI_SKIP_UPDATE_CHECK: "true",
+    // A settings file without an encryption salt (as committed) uses the one in the stack's
+    // state instead of minting a new one (pkg/cmd/pulumi/stack/secrets.go, pulumi/pulumi#16412).
+    PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true",
   };
   if (isLocalStack(stackName, root)) {
     env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";
-    env.PULUMI_BACKEND_URL = base.PULUMI_BACKEND_URL ?? `file://${LOCAL_BACKEND_DIR}`;
+    env.PULUMI_BACKEND_URL = base.PULUMI_BACKEND_URL ?? `file://${localBackendDir(root)}`;
     if (
       base.PULUMI_CONFIG_PASSPHRASE === undefined &&
       base.PULUMI_CONFIG_PASSPHRASE_FILE === undefined

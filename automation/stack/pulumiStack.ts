@@ -8,13 +8,20 @@ import { StackPort } from "./port";
 import { isAlive, StackLockHolder, stackLockHolder } from "./processes";
 import {
   isLocalStack,
-  LOCAL_BACKEND_DIR,
+  localBackendDir,
   PROJECT_ROOT,
   PULUMI_TOOLS,
   pulumiEnvironment,
 } from "./environment";
+import {
+  describeRecovered,
+  NAMESPACE,
+  parseSettingsFile,
+  reconcile,
+  SettingsFile,
+  settingsFileText,
+} from "./stackSettings";
 
-const PROJECT = "ecs-canary";
 /** How long an update waits for another one that holds the stack. */
 const LOCK_WAIT_MS = 15 * 60_000;
 
@@ -43,13 +50,23 @@ export interface PulumiStackOptions {
   signal?: AbortSignal;
   /** Told when a lock left by a dead update is cancelled. */
   onLockCancelled?: (holder: StackLockHolder) => void;
+  /** Told (one line) when settings the file has stale are recovered from the last update. */
+  onRecovered?: (line: string) => void;
 }
 
 /** A stack of this project driven through Pulumi's Automation API. */
 export class PulumiStack implements StackPort {
+  /** The settings the stack's last update applied, reconciled with the file (read once). */
+  private recovered?: Record<string, string>;
+  /** Settings this process wrote for its next update. */
+  private pending: Record<string, string | undefined> = {};
+  /** Tag commands one at a time: the CLI rewrites all of a stack's tags on each set. */
+  private tagQueue: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly stack: Stack,
     private readonly options: PulumiStackOptions,
+    private readonly workDir: string,
   ) {}
 
   get name(): string {
@@ -59,7 +76,7 @@ export class PulumiStack implements StackPort {
   /** Opens a stack; a local-platform stack is created in the project's file backend on first use. */
   static async open(stackName: string, options: PulumiStackOptions = {}): Promise<PulumiStack> {
     const workDir = options.workDir ?? PROJECT_ROOT;
-    const envVars = pulumiEnvironment(stackName);
+    const envVars = pulumiEnvironment(stackName, process.env, workDir);
     const pulumiBin = path.join(PULUMI_TOOLS, "bin", "pulumi");
     const pulumiCommand = fs.existsSync(pulumiBin)
       ? await PulumiCommand.get({ root: PULUMI_TOOLS, skipVersionCheck: true })
@@ -67,46 +84,109 @@ export class PulumiStack implements StackPort {
     const args = { stackName, workDir };
     const opts = { envVars, pulumiCommand };
     if (isLocalStack(stackName, workDir)) {
-      fs.mkdirSync(LOCAL_BACKEND_DIR, { recursive: true });
-      const stack = await attempt(`opening local stack ${stackName}`, () =>
-        LocalWorkspace.createOrSelectStack(args, { ...opts, secretsProvider: "passphrase" }),
-      );
-      return new PulumiStack(stack, options);
+      if (envVars.PULUMI_BACKEND_URL === `file://${localBackendDir(workDir)}`) {
+        fs.mkdirSync(localBackendDir(workDir), { recursive: true });
+      }
+      // Creating a stack writes its encryption salt into the tracked settings file: put the file
+      // back as it was. The salt stays in the stack's state, where Pulumi finds it again
+      // (PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER, set by pulumiEnvironment).
+      const file = path.join(workDir, `Pulumi.${stackName}.yaml`);
+      const before = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+      try {
+        const stack = await attempt(`opening local stack ${stackName}`, () =>
+          LocalWorkspace.createOrSelectStack(args, { ...opts, secretsProvider: "passphrase" }),
+        );
+        return new PulumiStack(stack, options, workDir);
+      } finally {
+        if (before === undefined) fs.rmSync(file, { force: true });
+        else if (!fs.readFileSync(file).equals(before)) fs.writeFileSync(file, before);
+      }
     }
     const stack = await attempt(`selecting stack ${stackName}`, () =>
       LocalWorkspace.selectStack(args, opts),
     );
-    return new PulumiStack(stack, options);
+    return new PulumiStack(stack, options, workDir);
+  }
+
+  /** The tracked settings file, as a person last edited it. */
+  private settingsFile(): SettingsFile {
+    const file = path.join(this.workDir, `Pulumi.${this.name}.yaml`);
+    const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+    return parseSettingsFile(text, path.basename(file));
+  }
+
+  /**
+   * The settings of the stack's last update (keys without namespace), from its history in the
+   * backend; undefined if it has none, or was destroyed since.
+   */
+  private async lastUpdate(): Promise<Record<string, string> | undefined> {
+    const history = await attempt(`reading the history of stack ${this.name}`, () =>
+      this.stack.history(10, 1, false),
+    );
+    const last = history.find((h) => h.kind === "update" || h.kind === "destroy");
+    if (last === undefined || last.kind === "destroy") return undefined;
+    const config: Record<string, string> = {};
+    for (const [key, { value }] of Object.entries(last.config ?? {})) {
+      if (key.startsWith(`${NAMESPACE}:`)) config[key.slice(NAMESPACE.length + 1)] = value;
+    }
+    return config;
   }
 
   async getConfig(): Promise<Record<string, string>> {
-    const all = await attempt(`reading the settings of stack ${this.name}`, () =>
-      this.stack.getAllConfig(),
-    );
-    const config: Record<string, string> = {};
-    for (const [key, { value }] of Object.entries(all)) {
-      if (key.startsWith(`${PROJECT}:`)) config[key.slice(PROJECT.length + 1)] = value;
+    if (this.recovered === undefined) {
+      const file = this.settingsFile();
+      const { config, recovered } = reconcile(file.config, await this.lastUpdate());
+      if (recovered.length > 0) {
+        this.options.onRecovered?.(
+          describeRecovered(this.name, `Pulumi.${this.name}.yaml`, recovered),
+        );
+      }
+      this.recovered = config;
+    }
+    const config = { ...this.recovered };
+    for (const [key, value] of Object.entries(this.pending)) {
+      if (value === undefined) delete config[key];
+      else config[key] = value;
     }
     return config;
   }
 
   async setConfig(values: Record<string, string | undefined>): Promise<void> {
-    const set = Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined);
-    const removed = Object.entries(values)
-      .filter(([, v]) => v === undefined)
-      .map(([k]) => `${PROJECT}:${k}`);
-    if (set.length > 0) {
-      await attempt(`writing settings of stack ${this.name}`, () =>
-        this.stack.setAllConfig(
-          Object.fromEntries(set.map(([k, value]) => [`${PROJECT}:${k}`, { value }])),
-        ),
-      );
-    }
-    if (removed.length > 0) {
-      await attempt(`removing settings of stack ${this.name}`, () =>
-        this.stack.removeAllConfig(removed),
-      );
-    }
+    this.pending = { ...this.pending, ...values };
+  }
+
+  /** Writes the settings the next update applies to a file outside the tracked ones. */
+  private async updateSettingsFile(): Promise<{ file: string; config: Record<string, string> }> {
+    const config = await this.getConfig();
+    const dir = path.join(this.workDir, ".pulumi-state", "settings");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `Pulumi.${this.name}.yaml`);
+    fs.writeFileSync(file, settingsFileText(this.settingsFile(), config));
+    return { file, config };
+  }
+
+  private tags<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.tagQueue.then(run, run);
+    this.tagQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  listTags(): Promise<Record<string, string>> {
+    return this.tags(() =>
+      attempt(`reading the tags of stack ${this.name}`, () => this.stack.listTags()),
+    );
+  }
+
+  setTag(name: string, value: string): Promise<void> {
+    return this.tags(() =>
+      attempt(`writing tag ${name} of stack ${this.name}`, () => this.stack.setTag(name, value)),
+    );
+  }
+
+  removeTag(name: string): Promise<void> {
+    return this.tags(() =>
+      attempt(`removing tag ${name} of stack ${this.name}`, () => this.stack.removeTag(name)),
+    );
   }
 
   /**
@@ -114,20 +194,29 @@ export class PulumiStack implements StackPort {
    * killed with kill -9 takes its `pulumi up` with it) is cancelled; while
    * another live update holds the stack, this one waits for it.
    */
-  async up(): Promise<StackOutputs> {
+  async up(guard?: () => Promise<void>): Promise<StackOutputs> {
     const deadline = Date.now() + LOCK_WAIT_MS;
+    const { file, config } = await this.updateSettingsFile();
     for (;;) {
+      await guard?.();
       try {
         // Only what the change needs: no refresh, no separate preview.
         const result = await this.stack.up({
           onOutput: this.options.onOutput,
           refresh: false,
           signal: this.options.signal,
+          configFile: file,
+          // The summary it reads after would decrypt with --show-secrets, which saves the
+          // state's encryption salt into the tracked settings file.
+          showSecrets: false,
         });
+        this.applied(config);
         return outputsFrom(result.outputs);
       } catch (err) {
         const holder = stackLockHolder(err instanceof Error ? err.message : String(err));
         if (holder === undefined || Date.now() > deadline || this.options.signal?.aborted) {
+          // A failed update is in the stack's history too, with these settings.
+          if (holder === undefined) this.applied(config);
           throw new PulumiError(`update of stack ${this.name}`, err);
         }
         if (holder.host === os.hostname() && !isAlive(holder.pid)) {
@@ -140,6 +229,12 @@ export class PulumiStack implements StackPort {
         }
       }
     }
+  }
+
+  /** The settings an update ran with are now those of the stack's last update. */
+  private applied(config: Record<string, string>): void {
+    this.recovered = config;
+    this.pending = {};
   }
 
   async outputs(): Promise<StackOutputs | undefined> {

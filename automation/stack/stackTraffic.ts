@@ -2,7 +2,7 @@ import { Color, COLORS, otherColor, parseSettings, Settings } from "../../infra/
 import { StackOutputs } from "../../infra/contract/outputs";
 import { unsafeChange } from "../../infra/contract/transition";
 import { scalesFor, weightsFor } from "../../infra/contract/weights";
-import { errorLine, InfrastructureError, UsageError } from "../release/errors";
+import { errorLine, InfrastructureError, ReleaseChangedError, UsageError } from "../release/errors";
 import {
   ArchivedRelease,
   Clock,
@@ -16,63 +16,19 @@ import {
 } from "../release/ports";
 import { ReleaseState } from "../release/state";
 import { StackPort } from "./port";
+import { TagArchive } from "./tagArchive";
+import { TagReleaseStore } from "./tagReleaseStore";
 
 /** The stack settings the driver writes: the only place that names them. */
 const KEY = {
   canaryWeight: "canaryWeight",
   stableColor: "stableColor",
   canaryScale: "canaryScale",
-  /** The release's state, as JSON. */
-  release: "release",
-  /** Finished releases kept for their reports, as a JSON list, newest last. */
-  archive: "releaseArchive",
   version: (color: Color) => `${color}Version`,
   image: (color: Color) => `${color}Image`,
 } as const;
 
 type Changes = Record<string, string | undefined>;
-
-/** Finished releases the archive keeps (each with at most MAX_KEPT_INTERVALS intervals). */
-export const ARCHIVE_KEEP = 5;
-
-/** The releases archived in a stack's settings, oldest first. */
-export function archiveOf(config: Record<string, string | undefined>): ArchivedRelease[] {
-  const raw = config[KEY.archive];
-  if (raw === undefined || raw.trim() === "") return [];
-  try {
-    const parsed = JSON.parse(raw) as unknown;
-    if (!Array.isArray(parsed)) throw new Error("not a list");
-    return parsed.filter(
-      (e): e is ArchivedRelease =>
-        typeof e === "object" &&
-        e !== null &&
-        typeof (e as ArchivedRelease).release?.id === "string",
-    );
-  } catch (err) {
-    throw new Error(
-      `the stack setting ${KEY.archive} is not a list written by ecs-canary (${(err as Error).message}); ` +
-        `remove it with \`pulumi config rm ${KEY.archive}\` (only past reports are lost)`,
-    );
-  }
-}
-
-/** The release recorded in a stack's settings (keys without the project prefix), if any. */
-export function releaseOf(config: Record<string, string | undefined>): ReleaseState | undefined {
-  const raw = config[KEY.release];
-  if (raw === undefined || raw.trim() === "") return undefined;
-  try {
-    const parsed = JSON.parse(raw) as ReleaseState;
-    if (typeof parsed.version !== "string" || !Array.isArray(parsed.steps)) {
-      throw new Error("not a release");
-    }
-    return parsed;
-  } catch (err) {
-    throw new Error(
-      `the stack setting ${KEY.release} is not a release written by ecs-canary (${(err as Error).message}); ` +
-        `remove it with \`pulumi config rm ${KEY.release}\` if nothing is in progress`,
-    );
-  }
-}
 
 export interface StackTrafficOptions {
   /** Times the updates. */
@@ -84,9 +40,10 @@ export interface StackTrafficOptions {
 /**
  * Traffic and the release's record over a Pulumi stack: every change is a few settings
  * (`canaryWeight`, `stableColor`, `canaryScale`, `<colour>Version`, `<colour>Image`) and one
- * update, checked and verified against the stack's outputs. One object is both ports because
- * a release's state is a setting too: a change is written together with the state that names
- * it, in one write, so a run that dies between the two cannot exist.
+ * update, checked and verified against the stack's outputs. The release's record lives in the
+ * stack's tags (TagReleaseStore); one object is both ports because a change's record is written
+ * before the update that applies it, and the update runs only while the record is still this
+ * run's: a run that dies between the two is resumed from the record, which names the change.
  */
 export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
   /** The stack's settings as this run last read or wrote them. */
@@ -97,10 +54,16 @@ export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
    */
   private lastOutputs?: StackOutputs;
 
+  private readonly store: TagReleaseStore;
+  private readonly kept: TagArchive;
+
   constructor(
     private readonly stack: StackPort,
     private readonly options: StackTrafficOptions,
-  ) {}
+  ) {
+    this.store = new TagReleaseStore(stack);
+    this.kept = new TagArchive(stack);
+  }
 
   get name(): string {
     return this.stack.name;
@@ -109,25 +72,23 @@ export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
   // ---- the release's record ---------------------------------------------------------------
 
   async read(): Promise<ReleaseState | undefined> {
-    this.config = await this.stack.getConfig();
-    validate(this.config);
-    return releaseOf(this.config);
+    const state = await this.store.read();
+    validate(await this.settings());
+    return state;
   }
 
   async write(state: ReleaseState): Promise<void> {
-    await this.set({ [KEY.release]: JSON.stringify(state) });
+    await this.store.write(state);
   }
 
-  // ---- finished releases, for their reports ------------------------------------------------
+  // ---- finished releases, for their reports (in the stack's tags too: tagArchive.ts) --------
 
-  async archived(): Promise<ArchivedRelease[]> {
-    // The settings as last read (by `read`, say): one read of the stack serves both.
-    return archiveOf(await this.settings());
+  archived(): Promise<ArchivedRelease[]> {
+    return this.kept.archived();
   }
 
-  async archive(entry: ArchivedRelease): Promise<void> {
-    const kept = archiveOf(await this.settings()).filter((e) => e.release.id !== entry.release.id);
-    await this.set({ [KEY.archive]: JSON.stringify([...kept, entry].slice(-ARCHIVE_KEEP)) });
+  archive(entry: ArchivedRelease): Promise<void> {
+    return this.kept.archive(entry);
   }
 
   // ---- traffic ----------------------------------------------------------------------------
@@ -154,7 +115,8 @@ export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
   async stage(deployment: Deployment, options: UpdateOptions & { record: ReleaseState }) {
     const changes = deployChanges(deployment);
     await this.check(options.purpose, changes);
-    await this.set({ ...changes, [KEY.release]: JSON.stringify(options.record) });
+    await this.store.write(options.record);
+    await this.set(changes);
   }
 
   deploy(deployment: Deployment, options: UpdateOptions): Promise<StackOutputs> {
@@ -224,13 +186,13 @@ export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
   }
 
   /**
-   * One update: checks the settings it will apply, writes the changes (with the release's
-   * state, when given, in the same write), runs it and verifies what the platform reports.
+   * One update: checks the settings it will apply, records the release's state (when given)
+   * before anything else, stages the changes, runs it and verifies what the platform reports.
    */
   private async change(changes: Changes, options: UpdateOptions): Promise<StackOutputs> {
     const settings = await this.check(options.purpose, changes);
-    const record = options.record && { [KEY.release]: JSON.stringify(options.record) };
-    await this.set({ ...changes, ...record });
+    if (options.record) await this.store.write(options.record);
+    await this.set(changes);
     return this.update(options.purpose, settings);
   }
 
@@ -271,9 +233,11 @@ export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
     });
     let outputs: StackOutputs;
     try {
-      outputs = await this.stack.up();
+      // No update once another command (an abort from elsewhere) has taken the release over.
+      outputs = await this.stack.up(() => this.store.assertUnchanged());
       this.lastOutputs = outputs;
     } catch (err) {
+      if (err instanceof ReleaseChangedError) throw err;
       // A failed update may have applied part of its changes: read the stack again next time.
       this.lastOutputs = undefined;
       throw new InfrastructureError(

@@ -36,6 +36,12 @@ export class MemoryStack implements StackPort {
    * stabilises) while such a version runs at a scale above 0 on either colour.
    */
   brokenVersions = new Set<string>();
+  /** The stack's tags (the release's record, the driver's lease), as a backend keeps them. */
+  tags: Record<string, string> = {};
+  /** Every tag write, in order. */
+  tagWrites: string[] = [];
+  /** Every write and update in order: "tags" (a record or lease write), "config", "up". */
+  journal: string[] = [];
   /** Every settings write, in order: the values of one setConfig call. */
   writes: Record<string, string | undefined>[] = [];
   /** Every update tried, applied or not, in order. */
@@ -68,14 +74,34 @@ export class MemoryStack implements StackPort {
   async setConfig(values: Record<string, string | undefined>) {
     this.tick();
     this.writes.push({ ...values });
+    this.journal.push("config");
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) delete this.config[key];
       else this.config[key] = value;
     }
   }
 
-  async up(): Promise<StackOutputs> {
+  async listTags() {
     this.tick();
+    return { ...this.tags };
+  }
+
+  async setTag(name: string, value: string) {
+    this.tick();
+    this.tagWrites.push(name);
+    if (this.journal.at(-1) !== "tags") this.journal.push("tags");
+    this.tags[name] = value;
+  }
+
+  async removeTag(name: string) {
+    this.tick();
+    delete this.tags[name];
+  }
+
+  async up(guard?: () => Promise<void>): Promise<StackOutputs> {
+    await guard?.();
+    this.tick();
+    this.journal.push("up");
     this.updates++;
     const s = parseSettings((key) => this.config[key]);
     const scales = scalesFor(s.stableColor, s.canaryScale);
@@ -156,6 +182,8 @@ export class MemoryStack implements StackPort {
     this.applied = [];
     this.attempts = [];
     this.writes = [];
+    this.tagWrites = [];
+    this.journal = [];
     this.operations = 0;
     this.updates = 0;
     return this;

@@ -17,6 +17,8 @@ export interface CliRun {
 
 export interface CliOptions {
   env?: Record<string, string>;
+  /** The working copy the command runs in (default: this project). */
+  cwd?: string;
   /** Pass stderr through to this process instead of collecting it. */
   inheritStderr?: boolean;
   onEvent?: (event: CliEvent) => void;
@@ -28,7 +30,7 @@ export function startCli(
   options: CliOptions = {},
 ): { child: ChildProcess; events: CliEvent[]; done: Promise<CliRun> } {
   const child = spawn(process.execPath, [CLI, ...args, "--json"], {
-    cwd: PROJECT_ROOT,
+    cwd: options.cwd ?? PROJECT_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", options.inheritStderr ? "inherit" : "pipe"],
   });

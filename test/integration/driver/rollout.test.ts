@@ -282,7 +282,7 @@ describe("ecs-canary driver on the local stack (real engine, real processes)", f
     const second = await s.run(["rollout", "--version", "2.0.0", "--steps", "10,100"]);
     expect(second.code).to.equal(5);
     expect(second.stderr).to.match(
-      /a release is in progress on stack itest-driver-.*: `ecs-canary rollout` \(pid \d+\)/,
+      /a driver holds stack itest-driver-.*: `ecs-canary rollout` \(pid \d+ on [^)]+\) has held it since /,
     );
     const third = await s.run(["set-weight", "50"]);
     expect(third.code).to.equal(5);

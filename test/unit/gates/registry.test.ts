@@ -12,8 +12,11 @@ import {
   gatesFor,
 } from "../../../automation/gates/registry";
 import { WebhookGate } from "../../../automation/gates/webhook";
-import { releaseOf } from "../../../automation/stack/stackTraffic";
-import { GateSettings, gateNames } from "../../../automation/release/state";
+
+import { GateSettings, gateNames, ReleaseState } from "../../../automation/release/state";
+
+/** A release as an earlier version stored it (JSON in the stack's `release` setting). */
+const releaseOf = ({ release }: { release: string }) => JSON.parse(release) as ReleaseState;
 
 const OUTPUTS = {
   platform: "local",

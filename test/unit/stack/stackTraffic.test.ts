@@ -1,14 +1,14 @@
 import { expect } from "chai";
 import { ConfigError } from "../../../infra/contract/settings";
-import { InfrastructureError, UsageError } from "../../../automation/release/errors";
+import {
+  InfrastructureError,
+  ReleaseChangedError,
+  UsageError,
+} from "../../../automation/release/errors";
 import { ReleaseEvent } from "../../../automation/release/ports";
 import { ReleaseState } from "../../../automation/release/state";
-import {
-  ARCHIVE_KEEP,
-  archiveOf,
-  releaseOf,
-  StackTraffic,
-} from "../../../automation/stack/stackTraffic";
+import { releaseOf } from "../../../automation/stack/releaseTags";
+import { StackTraffic } from "../../../automation/stack/stackTraffic";
 import { FakeClock } from "../../support/fakeClock";
 import { MemoryStack } from "../../support/memoryStack";
 
@@ -78,7 +78,7 @@ describe("stack traffic: the settings each change writes", () => {
     expect(stack.writes).to.deep.equal([{ greenVersion: "1.0.2" }]);
   });
 
-  it("stage: the deploy's settings and the release in one write, no update", async () => {
+  it("stage: the release recorded in the stack's tags, then the deploy's settings, no update", async () => {
     const { stack, traffic } = await deployed();
     const release = record({ phase: "deploying", stepIndex: -1 });
     await traffic.stage(
@@ -87,15 +87,18 @@ describe("stack traffic: the settings each change writes", () => {
     );
     expect(stack.writes).to.have.length(1);
     expect(stack.writes[0]).to.include({ greenVersion: "1.0.2" });
-    expect(releaseOf(stack.writes[0] as Record<string, string>)).to.deep.equal(release);
+    expect(releaseOf(stack.tags)).to.deep.equal(release);
+    expect(stack.journal).to.deep.equal(["tags", "config"]);
     expect(stack.attempts).to.deep.equal([]);
   });
 
-  it("shift: the canary weight, with the release's state in the same write", async () => {
+  it("shift: the canary weight, its release state durable in the tags before the update", async () => {
     const { stack, traffic } = await deployed();
     const release = record();
     const outputs = await traffic.shift(10, { purpose: "step 1/1: 10% to 1.0.0", record: release });
-    expect(stack.writes).to.deep.equal([{ canaryWeight: "10", release: JSON.stringify(release) }]);
+    expect(stack.writes).to.deep.equal([{ canaryWeight: "10" }]);
+    expect(stack.journal).to.deep.equal(["tags", "config", "up"]);
+    expect(releaseOf(stack.tags)).to.deep.equal(release);
     expect(outputs.weights).to.deep.equal({ blue: 90, green: 10 });
   });
 
@@ -230,42 +233,34 @@ describe("stack traffic: the release's record", () => {
     expect(err).to.be.instanceOf(ConfigError);
   });
 
-  it("says how to remove a release setting it did not write", () => {
-    expect(() => releaseOf({ release: '{"hello": 1}' })).to.throw(
-      /^the stack setting release is not a release written by ecs-canary \(not a release\); remove it with `pulumi config rm release` if nothing is in progress$/,
+  it("runs no update once another command has changed the release meanwhile", async () => {
+    const { stack, traffic } = await deployed();
+    await traffic.read();
+    await traffic.write(record());
+    // Another machine's abort writes the record between this run's write and its update.
+    const other = new StackTraffic(stack, { clock: new FakeClock(), report: () => {} });
+    await other.read();
+    await other.write(record({ phase: "rolling-back", outcome: "aborted by a person" }));
+    const err = await rejection(
+      traffic.shift(10, { purpose: "step 1/1: 10% to 1.0.0", record: record() }),
     );
-    expect(releaseOf({ release: " " })).to.equal(undefined);
+    expect(err).to.be.instanceOf(ReleaseChangedError);
+    expect(err.message).to.match(
+      /changed by another command meanwhile \(now running, rolling-back\)/,
+    );
+    expect(stack.attempts).to.deep.equal([]);
+    expect(releaseOf(stack.tags)).to.include({ phase: "rolling-back" });
   });
 });
 
 describe("stack traffic: finished releases kept for their reports", () => {
-  it("keeps the last ARCHIVE_KEEP releases, newest last, one entry per id, in one setting", async () => {
+  it("keeps them in the stack's tags beside the record, leaving the record and settings alone", async () => {
     const { stack, traffic } = await deployed();
     expect(await traffic.archived()).to.deep.equal([]);
-    for (let n = 1; n <= ARCHIVE_KEEP + 2; n++) {
-      await traffic.archive({ release: record({ id: `1.0.${n}@${n}` }) });
-    }
-    // Kept again with its metrics: replaces the entry of the same id.
-    const metrics = {
-      intervalMs: 1000,
-      from: 0,
-      until: 1000,
-      stable: { requests: [1], errors: [0], p99Ms: [null] },
-      canary: { requests: [0], errors: [0], p99Ms: [null] },
-      balancerErrors: [0],
-    };
-    await traffic.archive({ release: record({ id: "1.0.7@7" }), metrics });
-    const ids = (await traffic.archived()).map((e) => e.release.id);
-    expect(ids).to.deep.equal(["1.0.3@3", "1.0.4@4", "1.0.5@5", "1.0.6@6", "1.0.7@7"]);
-    expect((await traffic.archived()).at(-1)?.metrics).to.deep.equal(metrics);
-    expect(stack.writes.at(-1)).to.have.keys(["releaseArchive"]);
-    // The current release is left alone.
+    await traffic.archive({ release: record({ id: "1.0.2@1" }) });
+    expect((await traffic.archived()).map((e) => e.release.id)).to.deep.equal(["1.0.2@1"]);
+    expect(stack.tagWrites.every((name) => name.startsWith("ecs-canary.archive."))).to.equal(true);
+    expect(stack.writes).to.deep.equal([]);
     expect(await traffic.read()).to.equal(undefined);
-  });
-
-  it("says how to remove an archive setting it did not write", () => {
-    expect(() => archiveOf({ releaseArchive: "{}" })).to.throw(
-      /^the stack setting releaseArchive is not a list written by ecs-canary \(not a list\); remove it with `pulumi config rm releaseArchive` \(only past reports are lost\)$/,
-    );
   });
 });
