@@ -1,4 +1,4 @@
-import { execFile } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { pathToFileURL } from "url";
@@ -11,7 +11,11 @@ import { deployedStacks, DriverStack, outcome } from "../driver/driverHarness";
 const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
 /** Screenshots and pages of the reports these tests open: kept, git-ignored. */
 const ARTIFACTS = path.join(PROJECT_ROOT, "test-artifacts", "report");
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+/** The browser as `npm run setup` finds (or installs) it: the same script, the same order. */
+function chromiumPath(): string {
+  const script = path.join(PROJECT_ROOT, "scripts", "setup-chromium.sh");
+  return execFileSync("bash", [script], { encoding: "utf8" }).trim();
+}
 const CHROMIUM_FLAGS = [
   "--headless",
   "--no-sandbox",
@@ -47,7 +51,10 @@ interface PageCheck {
 
 /** Opens a report in headless Chromium, observing every request; keeps a screenshot. */
 async function openInChromium(file: string, screenshot: string): Promise<PageCheck> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: CHROMIUM_FLAGS,
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const own = pathToFileURL(file).href;
