@@ -29,7 +29,7 @@ export function reportCommand(stack: string, release?: ReleaseState): string {
   return `npx ecs-canary report --stack ${stack}${release ? ` --release ${release.id}` : ""}`;
 }
 
-/** The report's sources over a stack: its settings (release, archive) and its outputs. */
+/** The report's sources over a stack: its tags (the release's record, the archive) and its outputs. */
 export function stackReportSources(stack: PulumiStack, traffic: StackTraffic): ReportSources {
   return {
     stack: stack.name,
