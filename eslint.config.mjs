@@ -2,7 +2,16 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["build/", "node_modules/", ".tools/", ".pulumi-state/"] },
+  {
+    ignores: [
+      "build/",
+      "node_modules/",
+      ".tools/",
+      ".pulumi-state/",
+      "test-artifacts/",
+      "reports/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -24,6 +24,7 @@ import { EXIT, EXIT_CODES_HELP, exitCodeFor } from "./exitCodes";
 import { withGateOptions } from "./gateFlags";
 import { createReporter, OutputMode, Reporter } from "./reporter";
 import { ReleaseFlags, releaseRequest } from "./releaseFlags";
+import { keepReleaseForReport, stackReportSources, writeReport } from "./report";
 import { printStatus } from "./status";
 import { describePlan, driverEvent, errorMessage, showOutcome } from "./text";
 
@@ -127,6 +128,12 @@ async function withEngine(
     if (outputMode(args) === "live") {
       process.stdout.write(`${result.kind}: ${showOutcome(result, stack.name).message}\n`);
     }
+    // A finished release is kept with its metrics for its report, and the report command is
+    // shown (on stderr in JSON mode, whose stdout is events only).
+    const out = outputMode(args) === "json" ? process.stderr : process.stdout;
+    await keepReleaseForReport(stackReportSources(stack, traffic), result.release, (line) =>
+      out.write(`${line}\n`),
+    );
     return exitCodeFor(result.kind, command);
   } finally {
     reporter.stop();
@@ -282,7 +289,33 @@ async function main(argv: string[]): Promise<number> {
       (y) => stackOption(y),
       (args) => set(printStatus(args.stack, Boolean(args.json))),
     )
-    .demandCommand(1, "name a command: rollout, status, promote, abort, plan or set-weight")
+    .command(
+      "report",
+      "Write a release's report: one self-contained HTML page with its timeline, decisions and judge evidence (or --json)",
+      (y) =>
+        y
+          .option("stack", {
+            alias: "s",
+            type: "string",
+            demandOption: true,
+            describe: "Pulumi stack whose release to report",
+          })
+          .option("release", {
+            type: "string",
+            describe:
+              "Release id (as `status --json` or the end of `rollout` shows it; default: the stack's current or last release)",
+          })
+          .option("out", {
+            type: "string",
+            describe: "File to write (default: reports/<stack>-<version>-<start>.html, or .json)",
+          })
+          .option("json", {
+            type: "boolean",
+            describe: "The report's data as JSON (to stdout unless --out) instead of HTML",
+          }),
+      (args) => set(writeReport(args)),
+    )
+    .demandCommand(1, "name a command: rollout, status, promote, abort, plan, set-weight or report")
     .strict()
     .epilogue(EXIT_CODES_HELP)
     .wrap(Math.min(110, process.stdout.columns || 110))

@@ -68,6 +68,25 @@ async function cli(args: string[]): Promise<{ code: number | null; events: Timed
   return { code, events };
 }
 
+/** Writes a release's report with the CLI (`report`, HTML); returns the line it printed. */
+async function writeReport(release: string | undefined): Promise<string> {
+  if (release === undefined) return "no release to report";
+  const child = spawn(process.execPath, [CLI, "report", "--stack", STACK, "--release", release], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  return code === 0 ? out.trim() : `the report of ${release} failed (exit ${code}); see above`;
+}
+
+/** The id of the release a CLI run started or resumed. */
+function releaseId(events: TimedEvent[]): string | undefined {
+  const started = events.find((e) => e.type === "release");
+  return started?.type === "release" ? started.release.id : undefined;
+}
+
 function bump(version: string, by: number): string {
   const parts = version.split(".").map((p) => Number(p));
   if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p))) return `${version}-${by}`;
@@ -156,6 +175,11 @@ async function main(): Promise<number> {
       "",
     ].join("\n"),
   );
+  say("reports (one HTML file each, opens offline)");
+  process.stdout.write(`good: ${await writeReport(releaseId(first.events))}\n`);
+  process.stdout.write(`bad:  ${await writeReport(releaseId(second.events))}\n`);
+  say(`the local stack is still running at ${outputs.url}`);
+  process.stdout.write("stop it with: npm run pulumi -- destroy -s local -y\n");
   return second.code === 1 ? 0 : 1;
 }
 

@@ -276,7 +276,9 @@ export class ReleaseEngine {
             const detail = { type: "paused", reason: verdict.reason } as const;
             return this.recorder.finish({ kind: "paused", detail, release: state });
           }
-          // Not saved here: the next phase writes its state together with its settings.
+          // Kept among the decisions (the report marks each step's end); not saved here: the
+          // next phase writes its state together with its settings.
+          state = this.recorder.decide(state, "gates", "pass", verdict.reason);
           const last = state.stepIndex === state.steps.length - 1;
           state = last
             ? { ...state, phase: "promoting" }

@@ -10,7 +10,8 @@ import { Gate, GateContext, GateResult, ReleasePorts } from "./ports";
 import { GateSettings, ReleaseState } from "./state";
 
 export type StepVerdict =
-  | { kind: "pass"; release: ReleaseState }
+  /** `reason`: the gates' lines that passed the step, for the release's decisions. */
+  | { kind: "pass"; release: ReleaseState; reason: string }
   | { kind: "fail"; reason: string }
   /** `gate`: who paused (a person's approval by default). */
   | { kind: "pause"; reason: string; release: ReleaseState; gate?: string }
@@ -74,11 +75,12 @@ export async function gateStep(
     const waiting = results.filter((r) => r.verdict === "inconclusive");
     if (waiting.length === 0) {
       const kept = withKept(latest, results);
+      const reason = results.map((r) => `${r.gate}: ${r.reason}`).join("; ");
       if (!state.gates.manual || latest.approvedSteps.includes(state.stepIndex)) {
-        return { kind: "pass", release: kept };
+        return { kind: "pass", release: kept, reason };
       }
       const answer = await ports.approver.ask(ctx);
-      if (answer === "approved") return { kind: "pass", release: await approved(kept) };
+      if (answer === "approved") return { kind: "pass", release: await approved(kept), reason };
       if (answer === "rejected") return { kind: "fail", reason: "manual: rejected at the prompt" };
       return { kind: "pause", reason: "awaiting a person's approval", release: latest };
     }

@@ -138,6 +138,50 @@ export interface ReleaseStore {
   write(state: ReleaseState): Promise<void>;
 }
 
+/** One colour's columns of kept intervals. */
+export interface KeptColumns {
+  requests: number[];
+  errors: number[];
+  /** null: no latency known for the interval. */
+  p99Ms: (number | null)[];
+}
+
+/**
+ * A release's intervals in a compact, bounded form (columns; automation/metrics/kept.ts makes
+ * and reads them): what its report draws, after the metrics source has dropped them.
+ */
+export interface KeptIntervals {
+  /** Length of one kept interval (ms): the source's, or a multiple of it for a long window. */
+  intervalMs: number;
+  /** Start of the first kept interval (epoch ms); interval i starts at from + i * intervalMs. */
+  from: number;
+  /**
+   * Intervals that ended by then were settled when kept (final); later ones are read from the
+   * metrics source again when a report is made.
+   */
+  until: number;
+  stable: KeptColumns;
+  canary: KeptColumns;
+  balancerErrors: number[];
+}
+
+/** A finished release as kept for its report: its state and, when they could be read, its metrics. */
+export interface ArchivedRelease {
+  release: ReleaseState;
+  metrics?: KeptIntervals;
+}
+
+/**
+ * Finished releases kept for their reports, beside the release's record and read the same way,
+ * so that a report can be made from any machine that reads the stack. Bounded: the store keeps
+ * the last few (see its implementation), newest last.
+ */
+export interface ReleaseArchive {
+  archived(): Promise<ArchivedRelease[]>;
+  /** Keeps the release (replacing an entry with the same id); drops the oldest beyond the bound. */
+  archive(entry: ArchivedRelease): Promise<void>;
+}
+
 // ---- traffic --------------------------------------------------------------------------------
 
 /** What the routing settings ask for now. */

@@ -10,6 +10,7 @@ import { ReleaseState } from "../release/state";
  * fills the slot that does not hold the current record, chunk 1.. first and chunk 0 last. Chunk
  * 0 carries the generation, the chunk count and a checksum, so a write cut short (a killed
  * driver) leaves a slot that does not check out, and the reader keeps the other, older one.
+ * Finished releases are kept with the same codec under their own prefix (tagArchive.ts).
  */
 export const RELEASE_TAG = "ecs-canary.release";
 /** Largest tag value Pulumi Cloud accepts. */
@@ -22,7 +23,11 @@ export const STORED_DECISIONS = 20;
 export type Slot = "a" | "b";
 export type Tags = Record<string, string>;
 
-export const chunkTag = (slot: Slot, index: number) => `${RELEASE_TAG}.${slot}.${index}`;
+/** Name of chunk `index` of `slot` under a tag prefix. */
+export const slotTag = (prefix: string, slot: string, index: number) =>
+  `${prefix}.${slot}.${index}`;
+
+export const chunkTag = (slot: Slot, index: number) => slotTag(RELEASE_TAG, slot, index);
 
 /** What a slot holds once checked. */
 export interface StoredRecord {
@@ -39,16 +44,22 @@ function header(generation: number, count: number, data: string): string {
   return `${generation}.${count}.${checksum(data)}:`;
 }
 
-/** The record's data: compressed JSON, base64url. */
-function encodeState(state: ReleaseState): string {
-  return brotliCompressSync(Buffer.from(JSON.stringify(state))).toString("base64url");
+/** A value as slot data: compressed JSON (brotli), base64url. */
+export function encodeValue(value: unknown): string {
+  return brotliCompressSync(Buffer.from(JSON.stringify(value))).toString("base64url");
 }
 
-/** The chunk values of one slot for this state and generation; undefined if it cannot fit. */
-function chunksOf(state: ReleaseState, generation: number): string[] | undefined {
-  const data = encodeState(state);
+/**
+ * The chunk values of one slot holding `data` (from encodeValue) as `generation`; undefined if
+ * it does not fit in `maxChunks` tags.
+ */
+export function slotChunks(
+  data: string,
+  generation: number,
+  maxChunks: number,
+): string[] | undefined {
   // Chunk 0 starts with a header whose length depends on the count: try counts until one fits.
-  for (let count = 1; count <= MAX_CHUNKS; count++) {
+  for (let count = 1; count <= maxChunks; count++) {
     const head = header(generation, count, data);
     const capacity = TAG_VALUE_MAX - head.length + (count - 1) * TAG_VALUE_MAX;
     if (data.length > capacity) continue;
@@ -61,6 +72,45 @@ function chunksOf(state: ReleaseState, generation: number): string[] | undefined
     return chunks;
   }
   return undefined;
+}
+
+/** The tag writes of a slot's chunks, in order: chunk 0 (the header) last, as the commit. */
+export function slotWrites(prefix: string, slot: string, chunks: string[]): [string, string][] {
+  const writes = chunks.map((value, i) => [slotTag(prefix, slot, i), value] as [string, string]);
+  // Until chunk 0 is written the slot does not check out.
+  return [...writes.slice(1), writes[0]];
+}
+
+/**
+ * The value a slot holds with its generation and chunk count, if it checks out (a write cut
+ * short does not); `valid` checks the decoded value's shape.
+ */
+export function readSlotValue<T>(
+  tags: Tags,
+  prefix: string,
+  slot: string,
+  maxChunks: number,
+  valid: (value: unknown) => value is T,
+): { generation: number; count: number; value: T } | undefined {
+  const first = tags[slotTag(prefix, slot, 0)];
+  const m = first === undefined ? null : /^(\d+)\.(\d+)\.([\w-]{10}):/.exec(first);
+  if (m === null) return undefined;
+  const [head, generation, count, sum] = [m[0], Number(m[1]), Number(m[2]), m[3]];
+  if (count < 1 || count > maxChunks) return undefined;
+  let data = first.slice(head.length);
+  for (let i = 1; i < count; i++) {
+    const chunk = tags[slotTag(prefix, slot, i)];
+    if (chunk === undefined) return undefined;
+    data += chunk;
+  }
+  if (checksum(data) !== sum) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(brotliDecompressSync(Buffer.from(data, "base64url")).toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  return valid(value) ? { generation, count, value } : undefined;
 }
 
 /**
@@ -76,12 +126,9 @@ export function encodeRelease(
   const generation = (current?.generation ?? 0) + 1;
   let decisions = state.decisions.slice(-STORED_DECISIONS);
   for (;;) {
-    const chunks = chunksOf({ ...state, decisions }, generation);
-    if (chunks !== undefined) {
-      const writes = chunks.map((value, i) => [chunkTag(slot, i), value] as [string, string]);
-      // Chunk 0 (the header) last: until it is written the slot does not check out.
-      return { slot, generation, writes: [...writes.slice(1), writes[0]] };
-    }
+    const chunks = slotChunks(encodeValue({ ...state, decisions }), generation, MAX_CHUNKS);
+    if (chunks !== undefined)
+      return { slot, generation, writes: slotWrites(RELEASE_TAG, slot, chunks) };
     if (decisions.length === 0) {
       throw new Error(
         `the release's record does not fit in ${MAX_CHUNKS} stack tags of ${TAG_VALUE_MAX} characters`,
@@ -91,28 +138,15 @@ export function encodeRelease(
   }
 }
 
+function isRelease(value: unknown): value is ReleaseState {
+  const state = value as ReleaseState | null;
+  return typeof state?.version === "string" && Array.isArray(state.steps);
+}
+
 /** The record one slot holds, if it checks out (a write cut short does not). */
 function readSlot(tags: Tags, slot: Slot): StoredRecord | undefined {
-  const first = tags[chunkTag(slot, 0)];
-  const m = first === undefined ? null : /^(\d+)\.(\d+)\.([\w-]{10}):/.exec(first);
-  if (m === null) return undefined;
-  const [head, generation, count, sum] = [m[0], Number(m[1]), Number(m[2]), m[3]];
-  if (count < 1 || count > MAX_CHUNKS) return undefined;
-  let data = first.slice(head.length);
-  for (let i = 1; i < count; i++) {
-    const chunk = tags[chunkTag(slot, i)];
-    if (chunk === undefined) return undefined;
-    data += chunk;
-  }
-  if (checksum(data) !== sum) return undefined;
-  let state: ReleaseState;
-  try {
-    state = JSON.parse(brotliDecompressSync(Buffer.from(data, "base64url")).toString("utf8"));
-  } catch {
-    return undefined;
-  }
-  if (typeof state?.version !== "string" || !Array.isArray(state.steps)) return undefined;
-  return { slot, generation, state };
+  const read = readSlotValue(tags, RELEASE_TAG, slot, MAX_CHUNKS, isRelease);
+  return read && { slot, generation: read.generation, state: read.value };
 }
 
 /** The newest record the tags hold (undefined when none: no release, or none written yet). */

@@ -4,8 +4,10 @@ import { unsafeChange } from "../../infra/contract/transition";
 import { scalesFor, weightsFor } from "../../infra/contract/weights";
 import { errorLine, InfrastructureError, ReleaseChangedError, UsageError } from "../release/errors";
 import {
+  ArchivedRelease,
   Clock,
   Deployment,
+  ReleaseArchive,
   ReleaseStore,
   Report,
   Routing,
@@ -14,6 +16,7 @@ import {
 } from "../release/ports";
 import { ReleaseState } from "../release/state";
 import { StackPort } from "./port";
+import { TagArchive } from "./tagArchive";
 import { TagReleaseStore } from "./tagReleaseStore";
 
 /** The stack settings the driver writes: the only place that names them. */
@@ -42,7 +45,7 @@ export interface StackTrafficOptions {
  * before the update that applies it, and the update runs only while the record is still this
  * run's: a run that dies between the two is resumed from the record, which names the change.
  */
-export class StackTraffic implements TrafficPort, ReleaseStore {
+export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
   /** The stack's settings as this run last read or wrote them. */
   private config?: Record<string, string>;
   /**
@@ -52,12 +55,14 @@ export class StackTraffic implements TrafficPort, ReleaseStore {
   private lastOutputs?: StackOutputs;
 
   private readonly store: TagReleaseStore;
+  private readonly kept: TagArchive;
 
   constructor(
     private readonly stack: StackPort,
     private readonly options: StackTrafficOptions,
   ) {
     this.store = new TagReleaseStore(stack);
+    this.kept = new TagArchive(stack);
   }
 
   get name(): string {
@@ -74,6 +79,16 @@ export class StackTraffic implements TrafficPort, ReleaseStore {
 
   async write(state: ReleaseState): Promise<void> {
     await this.store.write(state);
+  }
+
+  // ---- finished releases, for their reports (in the stack's tags too: tagArchive.ts) --------
+
+  archived(): Promise<ArchivedRelease[]> {
+    return this.kept.archived();
+  }
+
+  archive(entry: ArchivedRelease): Promise<void> {
+    return this.kept.archive(entry);
   }
 
   // ---- traffic ----------------------------------------------------------------------------

@@ -142,6 +142,14 @@ describe("release engine", () => {
       previousVersion: "1.0.1",
       canaryColor: "green",
     });
+    // Each step's pass is a decision (the report marks it), then the promotion.
+    expect(state.decisions.map((d) => [d.step, d.weight, d.gate, d.verdict])).to.deep.equal([
+      [1, 10, "gates", "pass"],
+      [2, 50, "gates", "pass"],
+      [3, 100, "gates", "pass"],
+      [3, 100, "promote", "pass"],
+    ]);
+    expect(state.decisions[0].reason).to.match(/^bake: .*; metrics: /);
     // Each step baked a minute in 30 s polls; then 2 min before the scale-down.
     expect(clock.now() - start).to.equal(3 * MIN + 2 * MIN);
     expect(metrics.calls.map((c) => [c.step, c.elapsedMs])).to.deep.equal([

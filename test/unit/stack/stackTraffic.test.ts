@@ -252,3 +252,15 @@ describe("stack traffic: the release's record", () => {
     expect(releaseOf(stack.tags)).to.include({ phase: "rolling-back" });
   });
 });
+
+describe("stack traffic: finished releases kept for their reports", () => {
+  it("keeps them in the stack's tags beside the record, leaving the record and settings alone", async () => {
+    const { stack, traffic } = await deployed();
+    expect(await traffic.archived()).to.deep.equal([]);
+    await traffic.archive({ release: record({ id: "1.0.2@1" }) });
+    expect((await traffic.archived()).map((e) => e.release.id)).to.deep.equal(["1.0.2@1"]);
+    expect(stack.tagWrites.every((name) => name.startsWith("ecs-canary.archive."))).to.equal(true);
+    expect(stack.writes).to.deep.equal([]);
+    expect(await traffic.read()).to.equal(undefined);
+  });
+});
