@@ -2,6 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { updateReport } from "./engineEvents";
+import { runPulumi } from "./pulumiCli";
 import { StackOutputs } from "../../infra/contract/outputs";
 import { errorLine } from "../release/errors";
 import { StackPort } from "./port";
@@ -50,6 +52,7 @@ export class PulumiStack implements StackPort {
   private constructor(
     private readonly stack: Stack,
     private readonly options: PulumiStackOptions,
+    private readonly cli: { command: string; env: Record<string, string>; workDir: string },
   ) {}
 
   get name(): string {
@@ -71,12 +74,20 @@ export class PulumiStack implements StackPort {
       const stack = await attempt(`opening local stack ${stackName}`, () =>
         LocalWorkspace.createOrSelectStack(args, { ...opts, secretsProvider: "passphrase" }),
       );
-      return new PulumiStack(stack, options);
+      return new PulumiStack(stack, options, {
+        command: pulumiCommand.command,
+        env: envVars,
+        workDir,
+      });
     }
     const stack = await attempt(`selecting stack ${stackName}`, () =>
       LocalWorkspace.selectStack(args, opts),
     );
-    return new PulumiStack(stack, options);
+    return new PulumiStack(stack, options, {
+      command: pulumiCommand.command,
+      env: envVars,
+      workDir,
+    });
   }
 
   async getConfig(): Promise<Record<string, string>> {
@@ -110,21 +121,20 @@ export class PulumiStack implements StackPort {
   }
 
   /**
-   * Runs an update. A lock left by an update whose process died (a driver
-   * killed with kill -9 takes its `pulumi up` with it) is cancelled; while
-   * another live update holds the stack, this one waits for it.
+   * Runs an update, with `changes` (settings, keys without the project prefix) saved to the
+   * stack's settings first by the same `pulumi up --config` run: the CLI writes them before the
+   * update starts, so they are durable even when the update fails. The outputs come from the
+   * update's own engine events (`--event-log`), not from further CLI runs.
+   *
+   * A lock left by an update whose process died (a driver killed with kill -9 takes its
+   * `pulumi up` with it) is cancelled; while another live update holds the stack, this one
+   * waits for it.
    */
-  async up(): Promise<StackOutputs> {
+  async up(changes: Record<string, string> = {}): Promise<StackOutputs> {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
       try {
-        // Only what the change needs: no refresh, no separate preview.
-        const result = await this.stack.up({
-          onOutput: this.options.onOutput,
-          refresh: false,
-          signal: this.options.signal,
-        });
-        return outputsFrom(result.outputs);
+        return await this.runUp(changes);
       } catch (err) {
         const holder = stackLockHolder(err instanceof Error ? err.message : String(err));
         if (holder === undefined || Date.now() > deadline || this.options.signal?.aborted) {
@@ -142,16 +152,48 @@ export class PulumiStack implements StackPort {
     }
   }
 
-  async outputs(): Promise<StackOutputs | undefined> {
-    const outputs = await attempt(`reading the outputs of stack ${this.name}`, () =>
-      this.stack.outputs(),
-    );
-    return Object.keys(outputs).length === 0 ? undefined : outputsFrom(outputs);
+  /** One `pulumi up` as the Automation API runs it, less the CLI runs it makes afterwards. */
+  private async runUp(changes: Record<string, string>): Promise<StackOutputs> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ecs-canary-up-"));
+    const eventLog = path.join(dir, "events.jsonl");
+    try {
+      // Only what the change needs: no refresh, no separate preview.
+      const args = ["up", "--yes", "--skip-preview", "--exec-kind", "auto.local"];
+      for (const [key, value] of Object.entries(changes)) {
+        args.push("--config", `${PROJECT}:${key}=${value}`);
+      }
+      args.push("--event-log", eventLog, "--stack", this.name);
+      await runPulumi(this.cli.command, args, {
+        cwd: this.cli.workDir,
+        // The CLI offers --event-log only with PULUMI_DEBUG_COMMANDS, as the Automation API sets it.
+        env: { PULUMI_DEBUG_COMMANDS: "true", ...this.cli.env },
+        onOutput: this.options.onOutput,
+        signal: this.options.signal,
+      });
+      const { outputs } = updateReport(fs.readFileSync(eventLog, "utf8"));
+      if (outputs !== undefined) return outputs as unknown as StackOutputs;
+      // Outputs the events mask (a secret): read them from the stack.
+      const read = await this.outputs();
+      if (read === undefined) throw new Error("the update left the stack without outputs");
+      return read;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
-}
 
-function outputsFrom(outputs: Record<string, { value: unknown }>): StackOutputs {
-  return Object.fromEntries(
-    Object.entries(outputs).map(([k, v]) => [k, v.value]),
-  ) as unknown as StackOutputs;
+  /** The stack's outputs in one `pulumi stack output --show-secrets` run. */
+  async outputs(): Promise<StackOutputs | undefined> {
+    const stdout = await attempt(`reading the outputs of stack ${this.name}`, () =>
+      runPulumi(
+        this.cli.command,
+        ["stack", "output", "--json", "--show-secrets", "--stack", this.name],
+        {
+          cwd: this.cli.workDir,
+          env: this.cli.env,
+        },
+      ),
+    );
+    const outputs = JSON.parse(stdout) as Record<string, unknown>;
+    return Object.keys(outputs).length === 0 ? undefined : (outputs as unknown as StackOutputs);
+  }
 }

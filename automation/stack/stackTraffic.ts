@@ -185,23 +185,40 @@ export class StackTraffic implements TrafficPort, ReleaseStore {
 
   /**
    * One update: checks the settings it will apply, writes the changes (with the release's
-   * state, when given, in the same write), runs it and verifies what the platform reports.
+   * state, when given, in the same write) and runs it, in one CLI run, and verifies what the
+   * platform reports.
    */
   private async change(changes: Changes, options: UpdateOptions): Promise<StackOutputs> {
     const settings = await this.check(options.purpose, changes);
     const record = options.record && { [KEY.release]: JSON.stringify(options.record) };
-    await this.set({ ...changes, ...record });
-    return this.update(options.purpose, settings);
+    const writes = await this.unwritten({ ...changes, ...record });
+    const removals = Object.entries(writes).filter(([, value]) => value === undefined);
+    if (removals.length > 0) await this.set(Object.fromEntries(removals));
+    // The rest is written by the update's own run, before it starts.
+    const values = Object.entries(writes).filter((e): e is [string, string] => e[1] !== undefined);
+    return this.update(options.purpose, settings, Object.fromEntries(values));
+  }
+
+  /** The values that differ from the stack's settings. */
+  private async unwritten(values: Changes): Promise<Changes> {
+    const config = await this.settings();
+    return Object.fromEntries(
+      Object.entries(values).filter(([key, value]) => config[key] !== value),
+    );
   }
 
   /** Writes the settings that differ from the stack's (undefined removes one). */
   private async set(values: Changes): Promise<void> {
-    const config = await this.settings();
-    const changed = Object.entries(values).filter(([key, value]) => config[key] !== value);
-    if (changed.length === 0) return;
-    await this.stack.setConfig(Object.fromEntries(changed));
-    const next = { ...config };
-    for (const [key, value] of changed) {
+    const changed = await this.unwritten(values);
+    if (Object.keys(changed).length === 0) return;
+    await this.stack.setConfig(changed);
+    this.remember(changed);
+  }
+
+  /** Keeps the settings as written, so that this run need not read back what it wrote. */
+  private remember(written: Changes): void {
+    const next = { ...this.config };
+    for (const [key, value] of Object.entries(written)) {
       if (value === undefined) delete next[key];
       else next[key] = value;
     }
@@ -217,7 +234,11 @@ export class StackTraffic implements TrafficPort, ReleaseStore {
    * waitTaskSetStable); on the local stack a task set is created only once its processes
    * answer their health check.
    */
-  private async update(purpose: string, settings: Settings): Promise<StackOutputs> {
+  private async update(
+    purpose: string,
+    settings: Settings,
+    writes: Record<string, string>,
+  ): Promise<StackOutputs> {
     const { clock, report } = this.options;
     const started = clock.now();
     report({
@@ -231,11 +252,14 @@ export class StackTraffic implements TrafficPort, ReleaseStore {
     });
     let outputs: StackOutputs;
     try {
-      outputs = await this.stack.up();
+      outputs = await this.stack.up(writes);
+      this.remember(writes);
       this.lastOutputs = outputs;
     } catch (err) {
-      // A failed update may have applied part of its changes: read the stack again next time.
+      // A failed update may have applied part of its changes, and its settings may or may not
+      // have been written: read both again next time.
       this.lastOutputs = undefined;
+      this.config = undefined;
       throw new InfrastructureError(
         `update failed (${purpose}): ${errorLine((err as Error).message)}`,
       );

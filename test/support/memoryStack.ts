@@ -74,7 +74,9 @@ export class MemoryStack implements StackPort {
     }
   }
 
-  async up(): Promise<StackOutputs> {
+  /** As Pulumi's `up --config`: the settings are written first (a write a crash can follow). */
+  async up(changes?: Record<string, string>): Promise<StackOutputs> {
+    if (changes !== undefined && Object.keys(changes).length > 0) await this.setConfig(changes);
     this.tick();
     this.updates++;
     const s = parseSettings((key) => this.config[key]);
