@@ -14,6 +14,19 @@ export const PULUMI_TOOLS = path.join(PROJECT_ROOT, ".tools", "pulumi");
 /** The file backend of stacks on the local platform (this machine only). */
 export const LOCAL_BACKEND_DIR = path.join(PROJECT_ROOT, ".pulumi-state", "backend");
 
+/**
+ * Where Node.js 22.1 and later keep the compiled code of the modules that Pulumi's Node.js
+ * processes load on every update (the program and the dynamic-provider process each load all of
+ * @pulumi/pulumi, TypeScript included, before they do any work): with the cache a module is
+ * compiled once, not once per process (https://nodejs.org/api/module.html#module-compile-cache).
+ * Older Node.js ignores the variable.
+ */
+export const NODE_COMPILE_CACHE_DIR = path.join(
+  PROJECT_ROOT,
+  ".pulumi-state",
+  "node-compile-cache",
+);
+
 /** The project's namespace of settings in a stack file (`ecs-canary:platform`). */
 const NAMESPACE = "ecs-canary";
 
@@ -52,7 +65,8 @@ function isMap(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Environment for the Pulumi CLI: the project's own binaries first on PATH, and for local
+ * Environment for the Pulumi CLI: the project's own binaries first on PATH, Node.js's compile
+ * cache for the program and provider processes, and for local
  * stacks a file backend, an empty passphrase unless the user set their own, and no plugin
  * downloads (the local platform needs none; none can be had on an offline machine). AWS
  * stacks keep the user's backend and let the CLI acquire the aws and awsx provider plugins
@@ -66,6 +80,7 @@ export function pulumiEnvironment(
   const env: Record<string, string> = {
     PATH: `${path.join(PULUMI_TOOLS, "bin")}${path.delimiter}${base.PATH ?? ""}`,
     PULUMI_SKIP_UPDATE_CHECK: "true",
+    NODE_COMPILE_CACHE: base.NODE_COMPILE_CACHE ?? NODE_COMPILE_CACHE_DIR,
   };
   if (isLocalStack(stackName, root)) {
     env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";
