@@ -26,22 +26,30 @@ interface BareUp {
 }
 
 /** `pulumi up` of one weight, as `npm run pulumi -- up` runs it: the environment the driver uses. */
-function bareUp(stack: DriverStack, weight: number, withLog = false): Promise<BareUp> {
+function bareUp(
+  stack: DriverStack,
+  weight: number,
+  withLog = false,
+  settings: Record<string, string> = {},
+): Promise<BareUp> {
   const args = ["up", "--yes", "--skip-preview", "--stack", stack.name];
-  args.push("-c", `ecs-canary:canaryWeight=${weight}`);
+  for (const [key, value] of Object.entries({ ...settings, canaryWeight: String(weight) })) {
+    args.push("-c", `ecs-canary:${key}=${value}`);
+  }
   if (withLog) args.push("-v=7", "--logtostderr");
+  const base = { ...process.env, ...stack.env };
   const startedAt = Date.now();
   const child = spawn(path.join(PULUMI_TOOLS, "bin", "pulumi"), args, {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...pulumiEnvironment(stack.name, { ...process.env, ...stack.env }) },
-    stdio: ["ignore", "ignore", withLog ? "pipe" : "ignore"],
+    env: { ...base, ...pulumiEnvironment(stack.name, base) },
+    stdio: ["ignore", "ignore", "pipe"],
   });
   let log = "";
   child.stderr?.setEncoding("utf8").on("data", (text: string) => (log += text));
   return new Promise((resolve, reject) =>
     child.on("close", (code) => {
       const endedAt = Date.now();
-      if (code !== 0) return reject(new Error(`pulumi up exited ${code}`));
+      if (code !== 0) return reject(new Error(`pulumi up exited ${code}: ${log.slice(-2000)}`));
       resolve({ ms: endedAt - startedAt, log, startedAt, endedAt });
     }),
   );
@@ -69,8 +77,10 @@ async function main() {
     const first = await stack.run(["set-weight", "0"]);
     if (first.code !== 0) throw new Error(`set-weight failed: ${first.stderr}`);
 
+    // Half the bare updates before the driver's, half after: a machine whose load changes
+    // during the run weighs on both alike.
     const bare: number[] = [];
-    for (const w of WEIGHTS.slice(0, 6)) bare.push((await bareUp(stack, w)).ms);
+    for (const w of WEIGHTS.slice(0, 3)) bare.push((await bareUp(stack, w)).ms);
     const logged: BareUp[] = [];
     for (const w of WEIGHTS.slice(0, 3)) logged.push(await bareUp(stack, w + 1, true));
     await bareUp(stack, 0);
@@ -100,6 +110,9 @@ async function main() {
       "0s",
     ]);
     if (rollout.code !== 0) throw new Error(`rollout failed: ${rollout.stderr}`);
+    // The promotion scaled the old colour to 0; scaled up again (not timed), it takes weight.
+    await bareUp(stack, 0, false, { canaryScale: "100" });
+    for (const w of WEIGHTS.slice(3, 6)) bare.push((await bareUp(stack, w)).ms);
     // A step: from one step's weight applied to the next one's, gates and state writes included.
     const stepAt = rollout.events
       .filter((e) => e.type === "step" && (e.release as { status: string }).status === "running")

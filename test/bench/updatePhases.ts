@@ -15,7 +15,7 @@ export const PHASES = [
     ends: /ResourceMonitor\.RegisterResource received: t=pulumi:pulumi:Stack/,
   },
   {
-    name: "program: our modules, settings, first dynamic resource",
+    name: "program: run set-up, our modules, first dynamic resource",
     ends: /ProviderRegistry\.Check\([^)]*pulumi:providers:pulumi-nodejs::default\) executing/,
   },
   {
