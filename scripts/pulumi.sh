@@ -10,6 +10,8 @@ export PATH="$root/.tools/pulumi/bin:$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=true
 # The stack's encryption salt from its state when the settings file has none (as committed).
 export PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER=true
+# Node.js >= 22.1 compiles the modules of the program and provider processes once, not per update.
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$root/.pulumi-state/node-compile-cache}"
 # Local stacks need no provider plugin and this machine may reach no download site, so plugin
 # downloads are off; a stack named with -s whose settings are not local's (an AWS stack) must
 # be able to fetch the aws and awsx plugins on a fresh machine, as the driver allows.

@@ -73,11 +73,27 @@ if [ ! -x "$bin/pulumi-language-nodejs" ]; then
   log "built pulumi-language-nodejs in $((SECONDS - start)) s"
 fi
 
-# The dynamic-provider plugin ships inside the @pulumi/pulumi npm package.
-dyn="$root/node_modules/@pulumi/pulumi/cmd/dynamic-provider/../../pulumi-resource-pulumi-nodejs"
-if [ -f "$dyn" ]; then
-  ln -sf "$(cd "$(dirname "$dyn")" && pwd)/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
-fi
+# The dynamic-provider plugin. The @pulumi/pulumi npm package ships it as a script that starts
+# `node -e require.resolve(...)` to find the provider's module from its working directory, then
+# node on it: two Node.js starts per update. This one finds the module the same way (the
+# node_modules of the working directory or a folder above it) without starting node for it,
+# and falls back to the package's script when it does not. Written beside, then renamed, so a
+# running update never sees a half-written file.
+cat >"$bin/.pulumi-resource-pulumi-nodejs.new" <<'PLUGIN'
+#!/bin/sh
+# Written by scripts/setup-pulumi.sh: see there.
+dir="$PWD"
+while :; do
+  main="$dir/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"
+  if [ -f "$main" ]; then exec node "$main" "$@"; fi
+  [ "$dir" = "/" ] && break
+  dir="$(dirname "$dir")"
+done
+main="$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))")" || exit 1
+exec node "$main" "$@"
+PLUGIN
+chmod +x "$bin/.pulumi-resource-pulumi-nodejs.new"
+mv -f "$bin/.pulumi-resource-pulumi-nodejs.new" "$bin/pulumi-resource-pulumi-nodejs"
 
 "$bin/pulumi" version >/dev/null
 log "ready: $bin ($("$bin/pulumi" version))"

@@ -23,6 +23,19 @@ export function workingCopy(cwd = process.cwd()): string {
   return isFile(path.join(found, "Pulumi.yaml")) ? found : PROJECT_ROOT;
 }
 
+/**
+ * Where Node.js 22.1 and later keep the compiled code of the modules that Pulumi's Node.js
+ * processes load on every update (the program and the dynamic-provider process each load all of
+ * @pulumi/pulumi, TypeScript included, before they do any work): with the cache a module is
+ * compiled once, not once per process (https://nodejs.org/api/module.html#module-compile-cache).
+ * Older Node.js ignores the variable.
+ */
+export const NODE_COMPILE_CACHE_DIR = path.join(
+  PROJECT_ROOT,
+  ".pulumi-state",
+  "node-compile-cache",
+);
+
 /** The project's namespace of settings in a stack file (`ecs-canary:platform`). */
 const NAMESPACE = "ecs-canary";
 
@@ -61,7 +74,8 @@ function isMap(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Environment for the Pulumi CLI: the project's own binaries first on PATH, and for local
+ * Environment for the Pulumi CLI: the project's own binaries first on PATH, Node.js's compile
+ * cache for the program and provider processes, and for local
  * stacks a file backend, an empty passphrase unless the user set their own, and no plugin
  * downloads (the local platform needs none; none can be had on an offline machine). AWS
  * stacks keep the user's backend and let the CLI acquire the aws and awsx provider plugins
@@ -78,6 +92,7 @@ export function pulumiEnvironment(
     // A settings file without an encryption salt (as committed) uses the one in the stack's
     // state instead of minting a new one (pkg/cmd/pulumi/stack/secrets.go, pulumi/pulumi#16412).
     PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true",
+    NODE_COMPILE_CACHE: base.NODE_COMPILE_CACHE ?? NODE_COMPILE_CACHE_DIR,
   };
   if (isLocalStack(stackName, root)) {
     env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";

@@ -2,6 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { updateReport } from "./engineEvents";
+import { runPulumi } from "./pulumiCli";
 import { StackOutputs } from "../../infra/contract/outputs";
 import { errorLine } from "../release/errors";
 import { StackPort } from "./port";
@@ -66,7 +68,7 @@ export class PulumiStack implements StackPort {
   private constructor(
     private readonly stack: Stack,
     private readonly options: PulumiStackOptions,
-    private readonly workDir: string,
+    private readonly cli: { command: string; env: Record<string, string>; workDir: string },
   ) {}
 
   get name(): string {
@@ -96,7 +98,11 @@ export class PulumiStack implements StackPort {
         const stack = await attempt(`opening local stack ${stackName}`, () =>
           LocalWorkspace.createOrSelectStack(args, { ...opts, secretsProvider: "passphrase" }),
         );
-        return new PulumiStack(stack, options, workDir);
+        return new PulumiStack(stack, options, {
+          command: pulumiCommand.command,
+          env: envVars,
+          workDir,
+        });
       } finally {
         if (before === undefined) fs.rmSync(file, { force: true });
         else if (!fs.readFileSync(file).equals(before)) fs.writeFileSync(file, before);
@@ -105,12 +111,16 @@ export class PulumiStack implements StackPort {
     const stack = await attempt(`selecting stack ${stackName}`, () =>
       LocalWorkspace.selectStack(args, opts),
     );
-    return new PulumiStack(stack, options, workDir);
+    return new PulumiStack(stack, options, {
+      command: pulumiCommand.command,
+      env: envVars,
+      workDir,
+    });
   }
 
   /** The tracked settings file, as a person last edited it. */
   private settingsFile(): SettingsFile {
-    const file = path.join(this.workDir, `Pulumi.${this.name}.yaml`);
+    const file = path.join(this.cli.workDir, `Pulumi.${this.name}.yaml`);
     const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
     return parseSettingsFile(text, path.basename(file));
   }
@@ -158,7 +168,7 @@ export class PulumiStack implements StackPort {
   /** Writes the settings the next update applies to a file outside the tracked ones. */
   private async updateSettingsFile(): Promise<{ file: string; config: Record<string, string> }> {
     const config = await this.getConfig();
-    const dir = path.join(this.workDir, ".pulumi-state", "settings");
+    const dir = path.join(this.cli.workDir, ".pulumi-state", "settings");
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `Pulumi.${this.name}.yaml`);
     fs.writeFileSync(file, settingsFileText(this.settingsFile(), config));
@@ -190,9 +200,14 @@ export class PulumiStack implements StackPort {
   }
 
   /**
-   * Runs an update. A lock left by an update whose process died (a driver
-   * killed with kill -9 takes its `pulumi up` with it) is cancelled; while
-   * another live update holds the stack, this one waits for it.
+   * Runs an update with the settings getConfig gives, from a generated settings file
+   * (`--config-file`, outside the tracked files); the update records them in the stack's history.
+   * The outputs come from the update's own engine events (`--event-log`), not from further CLI
+   * runs. `guard` is called before each attempt; when it throws, no update runs.
+   *
+   * A lock left by an update whose process died (a driver killed with kill -9 takes its
+   * `pulumi up` with it) is cancelled; while another live update holds the stack, this one
+   * waits for it.
    */
   async up(guard?: () => Promise<void>): Promise<StackOutputs> {
     const deadline = Date.now() + LOCK_WAIT_MS;
@@ -200,18 +215,9 @@ export class PulumiStack implements StackPort {
     for (;;) {
       await guard?.();
       try {
-        // Only what the change needs: no refresh, no separate preview.
-        const result = await this.stack.up({
-          onOutput: this.options.onOutput,
-          refresh: false,
-          signal: this.options.signal,
-          configFile: file,
-          // The summary it reads after would decrypt with --show-secrets, which saves the
-          // state's encryption salt into the tracked settings file.
-          showSecrets: false,
-        });
+        const outputs = await this.runUp(file);
         this.applied(config);
-        return outputsFrom(result.outputs);
+        return outputs;
       } catch (err) {
         const holder = stackLockHolder(err instanceof Error ? err.message : String(err));
         if (holder === undefined || Date.now() > deadline || this.options.signal?.aborted) {
@@ -237,16 +243,45 @@ export class PulumiStack implements StackPort {
     this.pending = {};
   }
 
-  async outputs(): Promise<StackOutputs | undefined> {
-    const outputs = await attempt(`reading the outputs of stack ${this.name}`, () =>
-      this.stack.outputs(),
-    );
-    return Object.keys(outputs).length === 0 ? undefined : outputsFrom(outputs);
+  /** One `pulumi up` as the Automation API runs it, less the CLI runs it makes afterwards. */
+  private async runUp(configFile: string): Promise<StackOutputs> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ecs-canary-up-"));
+    const eventLog = path.join(dir, "events.jsonl");
+    try {
+      // Only what the change needs: no refresh, no separate preview.
+      const args = ["up", "--yes", "--skip-preview", "--exec-kind", "auto.local"];
+      args.push("--config-file", configFile);
+      args.push("--event-log", eventLog, "--stack", this.name);
+      await runPulumi(this.cli.command, args, {
+        cwd: this.cli.workDir,
+        // The CLI offers --event-log only with PULUMI_DEBUG_COMMANDS, as the Automation API sets it.
+        env: { PULUMI_DEBUG_COMMANDS: "true", ...this.cli.env },
+        onOutput: this.options.onOutput,
+        signal: this.options.signal,
+      });
+      const { outputs } = updateReport(fs.readFileSync(eventLog, "utf8"));
+      if (outputs !== undefined) return outputs as unknown as StackOutputs;
+      // Outputs the events mask (a secret): read them from the stack.
+      const read = await this.outputs();
+      if (read === undefined) throw new Error("the update left the stack without outputs");
+      return read;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
-}
 
-function outputsFrom(outputs: Record<string, { value: unknown }>): StackOutputs {
-  return Object.fromEntries(
-    Object.entries(outputs).map(([k, v]) => [k, v.value]),
-  ) as unknown as StackOutputs;
+  /**
+   * The stack's outputs in one `pulumi stack output` run (without --show-secrets, which would
+   * save the state's encryption salt into the tracked settings file; no output is secret).
+   */
+  async outputs(): Promise<StackOutputs | undefined> {
+    const stdout = await attempt(`reading the outputs of stack ${this.name}`, () =>
+      runPulumi(this.cli.command, ["stack", "output", "--json", "--stack", this.name], {
+        cwd: this.cli.workDir,
+        env: this.cli.env,
+      }),
+    );
+    const outputs = JSON.parse(stdout) as Record<string, unknown>;
+    return Object.keys(outputs).length === 0 ? undefined : (outputs as unknown as StackOutputs);
+  }
 }

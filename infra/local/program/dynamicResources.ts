@@ -5,6 +5,7 @@ import type { HeaderRoute } from "../../contract/canaryHeader";
 import { ColorWeights } from "../../contract/weights";
 import type { AppliedRouting } from "../providers/routing";
 import type { TaskRecord } from "../providers/resourceShapes";
+import { findProjectRoot, isFile } from "../../contract/projectPaths";
 
 type Impl = Required<
   Pick<pulumi.dynamic.ResourceProvider, "create" | "diff" | "read" | "update" | "delete">
@@ -12,13 +13,30 @@ type Impl = Required<
 
 /**
  * Pulumi serialises a dynamic provider's functions into the stack state and
- * runs them in its provider process. To keep that text small and free of
- * captured modules, each method only loads the compiled implementation by
- * absolute path (`implPath` is the one captured value) and delegates.
+ * runs them in its provider process; a delete runs the text stored with the
+ * resource, whichever working copy runs it. So the text names no absolute
+ * path: it holds the implementation's path relative to the project root
+ * (`fromRoot`) and, at run time, finds the root from the provider process's
+ * working directory (the engine starts plugins in the project or the folder of
+ * `main` inside it) by looking for Pulumi.yaml upwards. A stack created from one
+ * copy is then updated and destroyed from any other, or after its folder moved.
  */
-export function delegatingProvider(implPath: string): pulumi.dynamic.ResourceProvider {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the provider process
-  const impl = (): Impl => require(implPath).provider;
+export function delegatingProvider(fromRoot: string): pulumi.dynamic.ResourceProvider {
+  const impl = (): Impl => {
+    /* eslint-disable @typescript-eslint/no-require-imports -- runs in the provider process */
+    const fs = require("fs") as typeof import("fs");
+    const path = require("path") as typeof import("path");
+    let dir = process.cwd();
+    while (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
+      const parent = path.dirname(dir);
+      if (parent === dir) {
+        throw new Error(`no Pulumi.yaml in ${process.cwd()} or above it, to find ${fromRoot} in`);
+      }
+      dir = parent;
+    }
+    return require(path.join(dir, fromRoot)).provider;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  };
   return {
     create: (inputs) => impl().create(inputs),
     diff: (id, olds, news) => impl().diff(id, olds, news),
@@ -28,13 +46,14 @@ export function delegatingProvider(implPath: string): pulumi.dynamic.ResourcePro
   };
 }
 
-export const TASK_SET_PROVIDER_PATH = path.join(__dirname, "..", "providers", "taskSetProvider.js");
-export const LOAD_BALANCER_PROVIDER_PATH = path.join(
-  __dirname,
-  "..",
-  "providers",
-  "loadBalancerProvider.js",
-);
+/** A compiled module of this folder's sibling `providers`, relative to the project root. */
+function providerModule(file: string): string {
+  const root = findProjectRoot(__dirname, isFile);
+  return path.relative(root, path.join(__dirname, "..", "providers", file));
+}
+
+export const TASK_SET_PROVIDER_PATH = providerModule("taskSetProvider.js");
+export const LOAD_BALANCER_PROVIDER_PATH = providerModule("loadBalancerProvider.js");
 // One object per type: Pulumi serialises a provider object once and caches the text.
 export const taskSetProvider = delegatingProvider(TASK_SET_PROVIDER_PATH);
 export const loadBalancerProvider = delegatingProvider(LOAD_BALANCER_PROVIDER_PATH);

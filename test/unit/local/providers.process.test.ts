@@ -77,6 +77,14 @@ describe("dynamic providers against real processes", function () {
     expect((await lb.diff("l", { pid: 2 ** 30, token: "x" }, {})).replaces).to.deep.equal(["pid"]);
   });
 
+  it("serialises without the path of this working copy (a stack moves between copies)", async () => {
+    for (const provider of [taskSetProvider, loadBalancerProvider]) {
+      const { text } = await serializeFunction(() => provider, { allowSecrets: true });
+      expect(text).not.to.include(path.resolve(__dirname, "..", "..", "..", ".."));
+      expect(text).to.match(/build\/infra\/local\/providers\/\w+Provider\.js/);
+    }
+  });
+
   it("creates a task set of healthy processes, replaces it when one dies, stops all on delete", async () => {
     const inputs = taskSetInputs("blue", "9.9.9");
     const state = await createTaskSet(inputs);

@@ -82,4 +82,12 @@ describe("Pulumi CLI environment per stack", () => {
     expect(env.PULUMI_CONFIG_PASSPHRASE).to.equal("");
     expect(env.PATH.endsWith(`${path.delimiter}/usr/bin`)).to.equal(true);
   });
+
+  it("gives Pulumi's Node.js processes a compile cache in the git-ignored state folder, or the user's", () => {
+    expect(pulumiEnvironment("here", { PATH: "" }, root).NODE_COMPILE_CACHE).to.match(
+      /\/\.pulumi-state\/node-compile-cache$/,
+    );
+    const own = pulumiEnvironment("prod", { PATH: "", NODE_COMPILE_CACHE: "/c" }, root);
+    expect(own.NODE_COMPILE_CACHE).to.equal("/c");
+  });
 });

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { StackOutputs } from "../../../../infra/contract/outputs";
+import { NODE_COMPILE_CACHE_DIR } from "../../../../automation/stack/environment";
 
 /**
  * A throw-away stack with the settings of Pulumi.local.yaml (plus the given
@@ -69,6 +70,7 @@ export async function createLocalStack(settings: Record<string, string>): Promis
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PATH: `${path.join(PULUMI_ROOT, "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
     ECS_CANARY_LOCAL_STATE_DIR: stateDir,
+    NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR,
   };
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName, workDir: REPO_ROOT },

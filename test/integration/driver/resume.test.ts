@@ -1,0 +1,103 @@
+/**
+ * A driver killed with SIGKILL resumes where it stopped. Apart from rollout.test.ts so that the
+ * integration files, run two at a time, take about the same time each.
+ */
+import { expect } from "chai";
+import { deployedStacks, statusOf, updates, waitFor } from "./driverHarness";
+
+describe("ecs-canary driver killed and resumed on the local stack (real engine, real processes)", function () {
+  this.timeout(15 * 60_000);
+  const deployed = deployedStacks();
+
+  it("continues after the driver is killed with SIGKILL during step 2, without repeating a step", async () => {
+    const s = await deployed();
+    const args = [
+      "rollout",
+      "--version",
+      "1.1.0",
+      "--steps",
+      "20,40,100",
+      "--bake",
+      "6s",
+      "--metrics",
+      "off",
+      "--interval",
+      "1s",
+      "--scale-down-delay",
+      "1s",
+    ];
+    const first = s.start(args);
+    await waitFor(
+      "step 2 to start",
+      () =>
+        first.events.some(
+          (e) => e.type === "step" && (e.release as { stepIndex: number }).stepIndex === 1,
+        )
+          ? true
+          : undefined,
+      5 * 60_000,
+    );
+    first.child.kill("SIGKILL");
+    const killed = await first.done;
+    expect(killed.signal).to.equal("SIGKILL");
+    expect((await statusOf(s)).release).to.include({
+      status: "running",
+      stepIndex: 1,
+      phase: "gating",
+    });
+
+    const second = await s.run(args);
+    expect(second.code, second.stderr).to.equal(0);
+    expect(second.events.find((e) => e.type === "release")?.resumed).to.equal(true);
+    expect(updates(second.events)).to.deep.equal([
+      "step 3/3: 100% to 1.1.0",
+      "promote 1.1.0: green becomes stable",
+      "scale down blue (1.0.0)",
+    ]);
+    expect((await statusOf(s)).outputs.weights).to.deep.equal({ blue: 0, green: 100 });
+  });
+
+  it("continues after the driver is killed with SIGKILL in the middle of an update", async () => {
+    const s = await deployed();
+    const args = [
+      "rollout",
+      "--version",
+      "1.2.0",
+      "--steps",
+      "30,100",
+      "--bake",
+      "2s",
+      "--metrics",
+      "off",
+      "--interval",
+      "1s",
+      "--scale-down-delay",
+      "0s",
+    ];
+    const first = s.start(args);
+    await waitFor(
+      "the update of step 2 to start",
+      () =>
+        first.events.some(
+          (e) => e.type === "update-started" && String(e.purpose).startsWith("step 2/2"),
+        )
+          ? true
+          : undefined,
+      5 * 60_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    first.child.kill("SIGKILL");
+    await first.done;
+
+    const second = await s.run(args);
+    expect(second.code, second.stderr).to.equal(0);
+    expect(updates(second.events)).to.deep.equal([
+      "step 2/2: 100% to 1.2.0",
+      "promote 1.2.0: green becomes stable",
+      "scale down blue (1.0.0)",
+    ]);
+    const status = await statusOf(s);
+    expect(status.outputs.weights).to.deep.equal({ blue: 0, green: 100 });
+    expect(status.release).to.include({ status: "promoted", phase: "done" });
+  });
+});
