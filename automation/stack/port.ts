@@ -7,6 +7,11 @@ import { StackOutputs } from "../../infra/contract/outputs";
 export interface StackPort {
   readonly name: string;
   /**
+   * Largest tag value the stack's backend takes (releaseTags.ts): TAG_VALUE_MAX (Pulumi Cloud's
+   * limit) when unset.
+   */
+  readonly tagValueMax?: number;
+  /**
    * The settings the next update applies, keys without the project prefix, values as Pulumi
    * stores them: the person's settings file, with the settings the driver owns (colours,
    * versions, weight, scale) as the stack's last update applied them, and what this process

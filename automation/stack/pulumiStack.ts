@@ -4,6 +4,7 @@ import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { updateReport } from "./engineEvents";
 import { runPulumi } from "./pulumiCli";
+import { tagValueMaxFor } from "./releaseTags";
 import { StackOutputs } from "../../infra/contract/outputs";
 import { errorLine } from "../release/errors";
 import { StackPort } from "./port";
@@ -73,6 +74,10 @@ export class PulumiStack implements StackPort {
 
   get name(): string {
     return this.stack.name;
+  }
+
+  get tagValueMax(): number {
+    return tagValueMaxFor(this.cli.env.PULUMI_BACKEND_URL ?? process.env.PULUMI_BACKEND_URL);
   }
 
   /** Opens a stack; a local-platform stack is created in the project's file backend on first use. */

@@ -15,6 +15,24 @@ import { ReleaseState } from "../release/state";
 export const RELEASE_TAG = "ecs-canary.release";
 /** Largest tag value Pulumi Cloud accepts. */
 export const TAG_VALUE_MAX = 256;
+/**
+ * Largest tag value written to a self-managed backend (file, S3, GCS, Azure Blob, PostgreSQL):
+ * those keep a stack's tags in one JSON file beside the checkpoint and apply no 256-character
+ * limit (a 4,000-character value set with `pulumi stack tag set` on Pulumi 3.274 reads back
+ * whole). A record then takes one tag per write instead of up to 8: one CLI run, not 8.
+ */
+export const SELF_MANAGED_TAG_VALUE_MAX = 4096;
+
+/**
+ * The largest tag value for a backend URL: self-managed backends (the schemes Pulumi's DIY
+ * backend opens: file, s3, gs, azblob, postgres) take SELF_MANAGED_TAG_VALUE_MAX; Pulumi Cloud,
+ * or a backend this process cannot tell (no PULUMI_BACKEND_URL: the CLI's login), TAG_VALUE_MAX.
+ */
+export function tagValueMaxFor(backendUrl: string | undefined): number {
+  return /^(file|s3|gs|azblob|postgres):\/\//.test(backendUrl ?? "")
+    ? SELF_MANAGED_TAG_VALUE_MAX
+    : TAG_VALUE_MAX;
+}
 /** At most this many chunks per slot: what is stored stays bounded (about 2 KB compressed). */
 export const MAX_CHUNKS = 8;
 /** Decisions kept in the stored record (the newest); older ones are dropped to fit. */
@@ -57,16 +75,28 @@ export function slotChunks(
   data: string,
   generation: number,
   maxChunks: number,
+  tagValueMax = TAG_VALUE_MAX,
+): string[] | undefined {
+  // The bound is the same on every backend: what fits in maxChunks tags of Pulumi Cloud's size.
+  if (chunksOf(data, generation, maxChunks, TAG_VALUE_MAX) === undefined) return undefined;
+  return chunksOf(data, generation, Number.MAX_SAFE_INTEGER, tagValueMax);
+}
+
+function chunksOf(
+  data: string,
+  generation: number,
+  maxChunks: number,
+  width: number,
 ): string[] | undefined {
   // Chunk 0 starts with a header whose length depends on the count: try counts until one fits.
   for (let count = 1; count <= maxChunks; count++) {
     const head = header(generation, count, data);
-    const capacity = TAG_VALUE_MAX - head.length + (count - 1) * TAG_VALUE_MAX;
+    const capacity = width - head.length + (count - 1) * width;
     if (data.length > capacity) continue;
-    const first = TAG_VALUE_MAX - head.length;
+    const first = width - head.length;
     const chunks = [head + data.slice(0, first)];
-    for (let at = first; at < data.length; at += TAG_VALUE_MAX) {
-      chunks.push(data.slice(at, at + TAG_VALUE_MAX));
+    for (let at = first; at < data.length; at += width) {
+      chunks.push(data.slice(at, at + width));
     }
     while (chunks.length < count) chunks.push("");
     return chunks;
@@ -121,12 +151,18 @@ export function readSlotValue<T>(
 export function encodeRelease(
   state: ReleaseState,
   current: StoredRecord | undefined,
+  tagValueMax = TAG_VALUE_MAX,
 ): { slot: Slot; generation: number; writes: [string, string][] } {
   const slot: Slot = current?.slot === "a" ? "b" : "a";
   const generation = (current?.generation ?? 0) + 1;
   let decisions = state.decisions.slice(-STORED_DECISIONS);
   for (;;) {
-    const chunks = slotChunks(encodeValue({ ...state, decisions }), generation, MAX_CHUNKS);
+    const chunks = slotChunks(
+      encodeValue({ ...state, decisions }),
+      generation,
+      MAX_CHUNKS,
+      tagValueMax,
+    );
     if (chunks !== undefined)
       return { slot, generation, writes: slotWrites(RELEASE_TAG, slot, chunks) };
     if (decisions.length === 0) {

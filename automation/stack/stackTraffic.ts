@@ -194,7 +194,9 @@ export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
     const settings = await this.check(options.purpose, changes);
     if (options.record) await this.store.write(options.record);
     await this.set(changes);
-    return this.update(options.purpose, settings);
+    // A record write has just checked that the release is still this run's: the first attempt
+    // need not read the tags again (one CLI run less per step); a retry does.
+    return this.update(options.purpose, settings, options.record !== undefined);
   }
 
   /** Writes the settings that differ from the stack's (undefined removes one). */
@@ -220,7 +222,11 @@ export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
    * waitTaskSetStable); on the local stack a task set is created only once its processes
    * answer their health check.
    */
-  private async update(purpose: string, settings: Settings): Promise<StackOutputs> {
+  private async update(
+    purpose: string,
+    settings: Settings,
+    justChecked = false,
+  ): Promise<StackOutputs> {
     const { clock, report } = this.options;
     const started = clock.now();
     report({
@@ -235,7 +241,11 @@ export class StackTraffic implements TrafficPort, ReleaseStore, ReleaseArchive {
     let outputs: StackOutputs;
     try {
       // No update once another command (an abort from elsewhere) has taken the release over.
-      outputs = await this.stack.up(() => this.store.assertUnchanged());
+      let checked = justChecked;
+      outputs = await this.stack.up(async () => {
+        if (checked) checked = false;
+        else await this.store.assertUnchanged();
+      });
       this.lastOutputs = outputs;
     } catch (err) {
       if (err instanceof ReleaseChangedError) throw err;

@@ -88,10 +88,11 @@ function halveIntervals(entry: ArchivedRelease): ArchivedRelease | undefined {
 export function entryChunks(
   entry: ArchivedRelease,
   generation: number,
+  tagValueMax = TAG_VALUE_MAX,
 ): { chunks: string[]; entry: ArchivedRelease } {
   let e = entry;
   for (;;) {
-    const chunks = slotChunks(encodeValue(e), generation, ARCHIVE_ENTRY_CHUNKS);
+    const chunks = slotChunks(encodeValue(e), generation, ARCHIVE_ENTRY_CHUNKS, tagValueMax);
     if (chunks !== undefined) return { chunks, entry: e };
     const intervals = e.metrics?.stable.requests.length ?? 0;
     const next =
@@ -110,7 +111,9 @@ export function entryChunks(
 
 /** The archive of finished releases over a stack's tags. */
 export class TagArchive implements ReleaseArchive {
-  constructor(private readonly stack: Pick<StackPort, "listTags" | "setTag" | "removeTag">) {}
+  constructor(
+    private readonly stack: Pick<StackPort, "listTags" | "setTag" | "removeTag" | "tagValueMax">,
+  ) {}
 
   async archived(): Promise<ArchivedRelease[]> {
     return archivedIn(await this.stack.listTags());
@@ -132,7 +135,7 @@ export class TagArchive implements ReleaseArchive {
       .sort((a, b) => (taken.get(a) ?? -1) - (taken.get(b) ?? -1));
     const slot = free[0];
     const generation = Math.max(0, ...held.map((h) => h.generation)) + 1;
-    const { chunks } = entryChunks(entry, generation);
+    const { chunks } = entryChunks(entry, generation, this.stack.tagValueMax);
     for (const [name, value] of slotWrites(ARCHIVE_TAG, slotName(slot), chunks)) {
       await this.stack.setTag(name, value);
     }

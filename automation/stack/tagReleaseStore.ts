@@ -16,7 +16,9 @@ export class TagReleaseStore implements ReleaseStore {
   /** Generation this run last read or wrote (0: none was recorded); undefined before any. */
   private seen?: number;
 
-  constructor(private readonly stack: Pick<StackPort, "name" | "listTags" | "setTag">) {}
+  constructor(
+    private readonly stack: Pick<StackPort, "name" | "listTags" | "setTag" | "tagValueMax">,
+  ) {}
 
   async read(): Promise<ReleaseState | undefined> {
     const stored = decodeRelease(await this.stack.listTags());
@@ -26,7 +28,7 @@ export class TagReleaseStore implements ReleaseStore {
 
   async write(state: ReleaseState): Promise<void> {
     const current = await this.unchanged();
-    const { writes, generation } = encodeRelease(state, current);
+    const { writes, generation } = encodeRelease(state, current, this.stack.tagValueMax);
     for (const [name, value] of writes) await this.stack.setTag(name, value);
     this.seen = generation;
   }

@@ -40,6 +40,10 @@ export class MemoryStack implements StackPort {
   tags: Record<string, string> = {};
   /** Every tag write, in order. */
   tagWrites: string[] = [];
+  /** Tag reads (listTags calls). */
+  tagReads = 0;
+  /** The backend's largest tag value; unset: Pulumi Cloud's 256. */
+  tagValueMax?: number;
   /** Every write and update in order: "tags" (a record or lease write), "config", "up". */
   journal: string[] = [];
   /** Every settings write, in order: the values of one setConfig call. */
@@ -83,6 +87,7 @@ export class MemoryStack implements StackPort {
 
   async listTags() {
     this.tick();
+    this.tagReads++;
     return { ...this.tags };
   }
 

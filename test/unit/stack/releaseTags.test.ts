@@ -6,8 +6,10 @@ import {
   encodeRelease,
   MAX_CHUNKS,
   releaseOf,
+  SELF_MANAGED_TAG_VALUE_MAX,
   STORED_DECISIONS,
   TAG_VALUE_MAX,
+  tagValueMaxFor,
   Tags,
 } from "../../../automation/stack/releaseTags";
 
@@ -103,6 +105,36 @@ describe("the release's record in stack tags", () => {
     expect(stored.decisions.length).to.be.at.most(STORED_DECISIONS);
     expect(stored.decisions.at(-1)).to.deep.equal(many.at(-1));
     expect(Object.keys(tags).length).to.be.at.most(MAX_CHUNKS);
+  });
+
+  it("on a self-managed backend a write is one tag, with the same bound as on Pulumi Cloud", () => {
+    const full = release({ decisions: Array.from({ length: 200 }, (_, i) => decision(i)) });
+    const cloud = encodeRelease(full, undefined);
+    const selfManaged = encodeRelease(full, undefined, SELF_MANAGED_TAG_VALUE_MAX);
+    expect(cloud.writes.length).to.be.greaterThan(1);
+    expect(selfManaged.writes.length).to.equal(1);
+    const tags = Object.fromEntries(selfManaged.writes);
+    expect(releaseOf(tags)).to.deep.equal(releaseOf(Object.fromEntries(cloud.writes)));
+    // The next write takes the other slot, still in one tag, and reads back.
+    const next = release({ decisions: [decision(1)] });
+    const second = encodeRelease(next, decodeRelease(tags), SELF_MANAGED_TAG_VALUE_MAX);
+    expect(second.writes.length).to.equal(1);
+    expect(releaseOf({ ...tags, ...Object.fromEntries(second.writes) })).to.deep.equal(next);
+  });
+
+  it("takes the larger tags only for backend URLs of self-managed backends", () => {
+    for (const url of [
+      "file:///work/.pulumi-state/backend",
+      "s3://bucket?region=us-east-1",
+      "gs://bucket",
+      "azblob://container",
+      "postgres://user@host/db",
+    ]) {
+      expect(tagValueMaxFor(url), url).to.equal(SELF_MANAGED_TAG_VALUE_MAX);
+    }
+    for (const url of [undefined, "", "https://api.pulumi.com", "https://pulumi.example.com"]) {
+      expect(tagValueMaxFor(url), String(url)).to.equal(TAG_VALUE_MAX);
+    }
   });
 
   it("a corrupted chunk makes its slot unreadable, never a wrong record", () => {

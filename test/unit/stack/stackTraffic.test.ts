@@ -233,6 +233,25 @@ describe("stack traffic: the release's record", () => {
     expect(err).to.be.instanceOf(ConfigError);
   });
 
+  it("a step's record costs one tag read and, on a self-managed backend, one tag write", async () => {
+    const { stack, traffic } = await deployed();
+    stack.tagValueMax = 4096;
+    await traffic.read();
+    const [reads, writes] = [stack.tagReads, stack.tagWrites.length];
+    const decisions = Array.from({ length: 20 }, (_, i) => ({
+      at: i,
+      step: 0,
+      weight: 10,
+      gate: "metrics",
+      verdict: "pass" as const,
+      reason: `interval ${i}: 1000 requests, 2 errors against 1 on the stable`,
+    }));
+    await traffic.shift(10, { purpose: "step 1/1: 10% to 1.0.0", record: record({ decisions }) });
+    expect(stack.tagReads - reads, "tag reads").to.equal(1);
+    expect(stack.tagWrites.length - writes, "tag writes").to.equal(1);
+    expect(stack.attempts.length).to.equal(1);
+  });
+
   it("runs no update once another command has changed the release meanwhile", async () => {
     const { stack, traffic } = await deployed();
     await traffic.read();
