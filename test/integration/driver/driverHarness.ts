@@ -111,6 +111,16 @@ export class DriverStack {
     );
   }
 
+  /**
+   * A person's `pulumi config set ...` then a bare `pulumi up`: the driver takes the settings it
+   * owns (colours, versions, weight, scale) from the stack's last update, so a change of those
+   * outside the driver is an update of its own.
+   */
+  async upAsPerson(values: Record<string, string>): Promise<void> {
+    await this.setConfig(values);
+    await (await this.workspaceStack()).up({ refresh: false });
+  }
+
   private async workspaceStack() {
     return LocalWorkspace.selectStack(
       { stackName: this.name, workDir: PROJECT_ROOT },

@@ -59,9 +59,7 @@ describe("header route, pre-traffic check and stickiness on the local stack (rea
     expect(cookieless).to.deep.equal({ "1.0.0": 13, "1.0.1": 7 });
 
     // No tasks, no route: at canaryScale 0 the header reaches the stable version.
-    await s.setConfig({ canaryWeight: "0", canaryScale: "0" });
-    const down = await s.run(["set-weight", "0"]);
-    expect(down.code, down.stderr).to.equal(0);
+    await s.upAsPerson({ canaryWeight: "0", canaryScale: "0" });
     expect((await statusOf(s)).outputs.green.scale).to.equal(0);
     expect(await versions(url, 10, { "x-canary": "always" })).to.deep.equal({ "1.0.0": 10 });
   });

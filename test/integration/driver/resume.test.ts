@@ -3,7 +3,34 @@
  * integration files, run two at a time, take about the same time each.
  */
 import { expect } from "chai";
-import { deployedStacks, statusOf, updates, waitFor } from "./driverHarness";
+import { DriverStack, deployedStacks, statusOf, updates, waitFor } from "./driverHarness";
+
+/** A lease that expires in 20 s (the default is 60 s), so that the tests need not wait long. */
+const SHORT_LEASE = {
+  ECS_CANARY_LEASE_EXPIRY_MS: "20000",
+  ECS_CANARY_LEASE_HEARTBEAT_MS: "4000",
+  ECS_CANARY_LEASE_SETTLE_MS: "1000",
+};
+
+/**
+ * Runs `args` again after a driver was killed: its lease still holds (exit 5, naming it) until
+ * it expires, whatever the host; then the run takes it over and resumes.
+ */
+async function rerunAfterKill(s: DriverStack, args: string[], killedAt: number) {
+  const early = await s.run(args);
+  expect(early.code, early.stderr).to.equal(5);
+  expect(early.stderr).to.match(/a driver holds stack itest-driver-.*: `ecs-canary rollout`/);
+  expect(Date.now() - killedAt).to.be.below(20_000);
+  const deadline = Date.now() + 2 * 60_000;
+  for (;;) {
+    const run = await s.run(args);
+    if (run.code !== 5 || Date.now() > deadline) {
+      expect(run.stderr).to.match(/took over the lease of stack/);
+      return run;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
 
 describe("ecs-canary driver killed and resumed on the local stack (real engine, real processes)", function () {
   this.timeout(15 * 60_000);
@@ -11,6 +38,7 @@ describe("ecs-canary driver killed and resumed on the local stack (real engine, 
 
   it("continues after the driver is killed with SIGKILL during step 2, without repeating a step", async () => {
     const s = await deployed();
+    Object.assign(s.env, SHORT_LEASE);
     const args = [
       "rollout",
       "--version",
@@ -39,6 +67,7 @@ describe("ecs-canary driver killed and resumed on the local stack (real engine, 
     );
     first.child.kill("SIGKILL");
     const killed = await first.done;
+    const killedAt = Date.now();
     expect(killed.signal).to.equal("SIGKILL");
     expect((await statusOf(s)).release).to.include({
       status: "running",
@@ -46,7 +75,7 @@ describe("ecs-canary driver killed and resumed on the local stack (real engine, 
       phase: "gating",
     });
 
-    const second = await s.run(args);
+    const second = await rerunAfterKill(s, args, killedAt);
     expect(second.code, second.stderr).to.equal(0);
     expect(second.events.find((e) => e.type === "release")?.resumed).to.equal(true);
     expect(updates(second.events)).to.deep.equal([
@@ -59,6 +88,7 @@ describe("ecs-canary driver killed and resumed on the local stack (real engine, 
 
   it("continues after the driver is killed with SIGKILL in the middle of an update", async () => {
     const s = await deployed();
+    Object.assign(s.env, SHORT_LEASE);
     const args = [
       "rollout",
       "--version",
@@ -88,8 +118,9 @@ describe("ecs-canary driver killed and resumed on the local stack (real engine, 
     await new Promise((resolve) => setTimeout(resolve, 1500));
     first.child.kill("SIGKILL");
     await first.done;
+    const killedAt = Date.now();
 
-    const second = await s.run(args);
+    const second = await rerunAfterKill(s, args, killedAt);
     expect(second.code, second.stderr).to.equal(0);
     expect(updates(second.events)).to.deep.equal([
       "step 2/2: 100% to 1.2.0",
