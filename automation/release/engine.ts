@@ -238,8 +238,9 @@ export class ReleaseEngine {
           if (preTraffic.kind === "pass") {
             state = this.recorder.decide(state, "pre-traffic", "pass", preTraffic.reason);
           }
+          // Recorded with the first step's own record: a run killed before it deploys again.
           state = { ...state, phase: "shifting", stepIndex: 0 };
-          await this.recorder.save(state);
+          this.recorder.defer(state);
           break;
         }
         case "shifting": {
@@ -251,12 +252,15 @@ export class ReleaseEngine {
           const startedAt = clock.now();
           const stepStarts = [...state.stepStarts.slice(0, state.stepIndex), startedAt];
           state = { ...state, phase: "gating", stepStartedAt: startedAt, stepStarts };
-          await this.recorder.save(state);
+          this.recorder.defer(state);
           this.deps.report({ type: "step", release: state });
           break;
         }
         case "gating": {
-          const verdict = await gateStep(state, this.deps, (latest) => this.approved(latest));
+          const verdict = await gateStep(state, this.deps, {
+            approved: (latest) => this.approved(latest),
+            beforeWait: () => this.recorder.flush(),
+          });
           if (verdict.kind === "stopped") {
             if (verdict.by === "interrupt") return this.recorder.finish(this.interrupted(state));
             const detail = { type: "changed-meanwhile" } as const;

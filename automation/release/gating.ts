@@ -18,15 +18,24 @@ export type StepVerdict =
   /** Ctrl-C, or the release was changed by another command (say, an abort) meanwhile. */
   | { kind: "stopped"; by: "interrupt" | "another command"; release?: ReleaseState };
 
+/** What the release's record needs from a step's gating. */
+export interface GatingRecord {
+  /** Records a person's approval at the prompt; returns the state recorded. */
+  approved(latest: ReleaseState): Promise<ReleaseState>;
+  /** Records what this run has not recorded yet, before it waits (for a check, or a person). */
+  beforeWait(): Promise<void>;
+}
+
 /**
  * Runs the gates of the release's current step every `intervalMs` until they pass, one fails,
- * a person is needed, or the run stops. A person's approval at the prompt is recorded with
- * `approved` before the verdict passes.
+ * a person is needed, or the run stops. The first check takes `state` as this run has just
+ * recorded it; later ones read the record again, so another command's change (an abort) stops
+ * the step within an interval (and any write of this run refuses it sooner).
  */
 export async function gateStep(
   state: ReleaseState,
   ports: ReleasePorts,
-  approved: (latest: ReleaseState) => Promise<ReleaseState>,
+  record: GatingRecord,
 ): Promise<StepVerdict> {
   const { clock, signal } = ports;
   const step = state.steps[state.stepIndex];
@@ -47,9 +56,9 @@ export async function gateStep(
       .filter((d) => d.step === state.stepIndex + 1 && d.verdict === "approved")
       .map((d) => d.at),
   );
-  for (;;) {
+  for (let first = true; ; first = false) {
     if (signal?.aborted) return { kind: "stopped", by: "interrupt", release: state };
-    const latest = await ports.releases.read();
+    const latest = first ? state : await ports.releases.read();
     if (
       latest?.id !== state.id ||
       latest.phase !== "gating" ||
@@ -79,8 +88,11 @@ export async function gateStep(
       if (!state.gates.manual || latest.approvedSteps.includes(state.stepIndex)) {
         return { kind: "pass", release: kept, reason };
       }
+      await record.beforeWait();
       const answer = await ports.approver.ask(ctx);
-      if (answer === "approved") return { kind: "pass", release: await approved(kept), reason };
+      if (answer === "approved") {
+        return { kind: "pass", release: await record.approved(kept), reason };
+      }
       if (answer === "rejected") return { kind: "fail", reason: "manual: rejected at the prompt" };
       return { kind: "pause", reason: "awaiting a person's approval", release: latest };
     }
@@ -111,6 +123,7 @@ export async function gateStep(
           waiting.map((r) => `${r.gate}: ${r.reason}`).join("; "),
       };
     }
+    await record.beforeWait();
     await clock.sleep(Math.min(state.gates.intervalMs, -overdue), signal);
   }
 }

@@ -6,15 +6,35 @@ import { currentWeight, Decision, ReleaseState, withDecision } from "./state";
  * name, decisions and outcomes reported as they are made.
  */
 export class Recorder {
+  /** A state to record with the release's next write, or before the run waits (defer). */
+  private deferred?: ReleaseState;
+
   constructor(private readonly ports: Pick<ReleasePorts, "releases" | "clock" | "report">) {}
 
-  /** The state as it is recorded now. */
+  /** The state as it is recorded now; it supersedes a deferred one. */
   stamp(state: ReleaseState): ReleaseState {
+    this.deferred = undefined;
     return { ...state, updatedAt: this.ports.clock.now() };
   }
 
   async save(state: ReleaseState): Promise<void> {
     await this.ports.releases.write(this.stamp(state));
+  }
+
+  /**
+   * Records `state` with the release's next write, or by `flush` before the run waits: one
+   * write less for a step that passes at its first check. Only for a state that a run killed
+   * before recording it can redo from the record before it (the gating of a step whose update
+   * is done: the resumed run applies the step's weight again, which changes nothing, and bakes
+   * the step anew).
+   */
+  defer(state: ReleaseState): void {
+    this.deferred = state;
+  }
+
+  /** Writes the deferred state, if any. */
+  async flush(): Promise<void> {
+    if (this.deferred !== undefined) await this.save(this.deferred);
   }
 
   /** The state with one more decision (the last 50 are kept), reported. */

@@ -963,6 +963,74 @@ describe("release engine", () => {
     expect(release(keeping.stack)!.gateMemory).to.deep.equal({ metrics: { passed: 2 } });
   });
 
+  it("a step that passes at its first check costs one tag read, one tag write and its update", async () => {
+    const { stack, engine } = setup();
+    stack.tagValueMax = 4096; // a self-managed backend: one tag per record write
+    const atUpdate: { weight?: string; reads: number; writes: number; phase?: string }[] = [];
+    const up = stack.up.bind(stack);
+    stack.up = async (guard) => {
+      const phase = release(stack)?.phase;
+      atUpdate.push({ weight: stack.config.canaryWeight, ...io(), phase });
+      return up(guard);
+    };
+    const io = () => ({ reads: stack.tagReads, writes: stack.tagWrites.length });
+    const outcome = await engine.rollout(
+      request({ steps: parseSteps("10:0s,30:0s,60:0s,100:0s", 0) }),
+    );
+    expect(outcome.kind).to.equal("promoted");
+    const steps = atUpdate.filter((u) => u.phase === "shifting");
+    expect(steps.map((u) => u.weight)).to.deep.equal(["10", "30", "60", "100"]);
+    // From one step's update to the next: the shift's record (its check and one tag), no more.
+    for (let i = 1; i < steps.length; i++) {
+      expect(steps[i].reads - steps[i - 1].reads, `tag reads before step ${i + 1}`).to.equal(1);
+      expect(steps[i].writes - steps[i - 1].writes, `tag writes before step ${i + 1}`).to.equal(1);
+    }
+  });
+
+  it("records a step's gating before it waits for a check, and reads the record again at each", async () => {
+    const phases: (string | undefined)[] = [];
+    const { stack, engine } = setup({
+      metrics: (step, call) => {
+        if (step === 0) phases.push(release(stack)?.phase);
+        return call < 2 ? "inconclusive" : "pass";
+      },
+    });
+    const reads: number[] = [];
+    const read = stack.listTags.bind(stack);
+    stack.listTags = async () => {
+      reads.push(phases.length);
+      return read();
+    };
+    expect((await engine.rollout(request())).kind).to.equal("promoted");
+    // The first check comes right after the update, before anything more is written; the
+    // state it checks is written before the run sleeps, and every later check reads it back.
+    expect(phases.slice(0, 3)).to.deep.equal(["shifting", "gating", "gating"]);
+    expect(reads.filter((n) => n === 1).length, "reads between checks 1 and 2").to.be.at.least(2);
+  });
+
+  it("a run stopped after a step's update, before its gating was recorded, applies the step again and bakes it anew", async () => {
+    const stack = devStack();
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const first = setup({
+      stack,
+      clock,
+      signal: controller.signal,
+      metrics: (step) => {
+        if (step === 1) controller.abort();
+        return "pass";
+      },
+    });
+    const steps = parseSteps("10:0s,50:0s,100:0s", 0);
+    expect((await first.engine.rollout(request({ steps }))).kind).to.equal("interrupted");
+    expect(release(stack)).to.include({ phase: "shifting", stepIndex: 1 });
+    expect(stack.weights().at(-1)).to.equal("blue:50");
+    const second = setup({ stack, clock });
+    expect((await second.engine.rollout(request({ steps }))).kind).to.equal("promoted");
+    expect(second.metrics.calls.map((c) => c.step)).to.deep.equal([1, 2]);
+    expect(stack.weights().slice(-5, -3)).to.deep.equal(["blue:50", "blue:50"]);
+  });
+
   it("plans without changing anything", async () => {
     const { stack, engine } = setup();
     const before = { ...stack.config };
