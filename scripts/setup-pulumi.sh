@@ -65,12 +65,35 @@ if [ ! -x "$bin/pulumi" ] || [ "$(cli_version "$bin/pulumi")" = "" ]; then
   log "built pulumi in $((SECONDS - start)) s"
 fi
 
-if [ ! -x "$bin/pulumi-language-nodejs" ]; then
-  log "building pulumi-language-nodejs from sdk v$LANGHOST_SDK_VERSION"
-  start=$SECONDS
-  build_module langhost github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
-    github.com/pulumi/pulumi/sdk/v3 "$LANGHOST_SDK_VERSION" "$bin/pulumi-language-nodejs"
-  log "built pulumi-language-nodejs in $((SECONDS - start)) s"
+# The language host built here (not one taken from PATH, a symlink) runs behind a wrapper: the
+# host of sdk v3.68 reads runtime options only as flags (-typescript, default true), and CLIs
+# since then start it with the engine's address alone and hand Pulumi.yaml's options over in the
+# run request (sdk/go/common/resource/plugin/langruntime_plugin.go, buildArgsForNewPlugin). So
+# Pulumi.yaml's `typescript: false` never reached it, and every update of the compiled program
+# registered ts-node and loaded TypeScript for nothing. The wrapper passes what Pulumi.yaml says.
+langhost="$tools/build/langhost/pulumi-language-nodejs"
+if [ -f "$bin/pulumi-language-nodejs" ] && [ ! -L "$bin/pulumi-language-nodejs" ] &&
+  [ "$(head -c 2 "$bin/pulumi-language-nodejs")" != "#!" ]; then
+  # Built by an earlier version of this script into bin/ itself.
+  mkdir -p "$(dirname "$langhost")"
+  mv -f "$bin/pulumi-language-nodejs" "$langhost"
+fi
+if [ ! -L "$bin/pulumi-language-nodejs" ]; then
+  if [ ! -x "$langhost" ]; then
+    log "building pulumi-language-nodejs from sdk v$LANGHOST_SDK_VERSION"
+    start=$SECONDS
+    build_module langhost github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
+      github.com/pulumi/pulumi/sdk/v3 "$LANGHOST_SDK_VERSION" "$langhost"
+    log "built pulumi-language-nodejs in $((SECONDS - start)) s"
+  fi
+  typescript="$(sed -n 's/^ *typescript: *\(true\|false\) *$/\1/p' "$root/Pulumi.yaml" | head -n 1)"
+  cat >"$bin/.pulumi-language-nodejs.new" <<LANGHOST
+#!/bin/sh
+# Written by scripts/setup-pulumi.sh: see there.
+exec "$langhost" -typescript=${typescript:-true} "\$@"
+LANGHOST
+  chmod +x "$bin/.pulumi-language-nodejs.new"
+  mv -f "$bin/.pulumi-language-nodejs.new" "$bin/pulumi-language-nodejs"
 fi
 
 # The dynamic-provider plugin. The @pulumi/pulumi npm package ships it as a script that starts
