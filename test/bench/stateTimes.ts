@@ -140,13 +140,16 @@ function perCommand(ops: Record<string, number>): string[] {
   const settle = DEFAULT_LEASE_TIMING.settleMs;
   // Operations per command, from the code: status reads settings and the record; abort reads
   // and writes the record twice (rolling back, rolled back); promote of a paused step takes the
-  // lease, reads, writes the approval, then per step: a record write before its update, the
-  // update's own check, and a write after it.
+  // lease, reads, writes the approval, then per step: a record write (its check and one tag)
+  // before the update; a step that waits writes its start before its first wait and reads the
+  // record at each later check (engine.ts, gating.ts).
   const lines: [string, number][] = [
     ["status", recovery + read],
     ["abort (of a paused release)", recovery + read + 2 * write + read],
     ["rollout / promote: start (lease, read)", recovery + acquire + settle + read],
-    ["each step (write, check, write)", 2 * write + read],
+    ["each step: its record before the update", write],
+    ["a step that waits: its start, once", write],
+    ["a step that waits: each later check", read],
   ];
   return lines.map(([c, ms]) => `  ${c.padEnd(42)} ${(ms / 1000).toFixed(1)} s`);
 }
