@@ -213,7 +213,7 @@ export class ReleaseEngine {
     const { traffic, clock, signal } = this.deps;
     let state = start;
     for (;;) {
-      if (signal?.aborted) return this.recorder.finish(this.interrupted(state));
+      if (signal?.aborted) return this.interrupted(state);
       switch (state.phase) {
         case "deploying": {
           // The rollout wrote it with the release: a resumed run finds it written.
@@ -262,7 +262,7 @@ export class ReleaseEngine {
             beforeWait: () => this.recorder.flush(),
           });
           if (verdict.kind === "stopped") {
-            if (verdict.by === "interrupt") return this.recorder.finish(this.interrupted(state));
+            if (verdict.by === "interrupt") return this.interrupted(state);
             const detail = { type: "changed-meanwhile" } as const;
             return this.recorder.finish({ kind: "aborted", detail, release: verdict.release });
           }
@@ -316,7 +316,7 @@ export class ReleaseEngine {
           const wait = (state.scaleDownAt ?? 0) - clock.now();
           if (wait > 0) {
             await clock.sleep(wait, signal);
-            if (signal?.aborted) return this.recorder.finish(this.interrupted(state));
+            if (signal?.aborted) return this.interrupted(state);
             const latest = await this.deps.releases.read();
             if (!canSwapBack(latest) || latest.id !== state.id) {
               const detail = { type: "undone-meanwhile" } as const;
@@ -355,7 +355,7 @@ export class ReleaseEngine {
 
   /** An update of the release failed: roll back, unless it failed because of Ctrl-C. */
   private async failedUpdate(state: ReleaseState, reason: string): Promise<Outcome> {
-    if (this.deps.signal?.aborted) return this.recorder.finish(this.interrupted(state));
+    if (this.deps.signal?.aborted) return this.interrupted(state);
     return rollBack(state, reason, this.deps, this.recorder);
   }
 
@@ -371,10 +371,14 @@ export class ReleaseEngine {
     }
   }
 
-  /** Ctrl-C: a promoted release still owns its old stable's scale-down; others stop where they are. */
-  private interrupted(state: ReleaseState): Outcome {
+  /**
+   * Ctrl-C: a promoted release still owns its old stable's scale-down; others stop where they
+   * are, with what this run has not recorded yet (a step's start) written first.
+   */
+  private async interrupted(state: ReleaseState): Promise<Outcome> {
+    await this.recorder.flush();
     const kind = state.status === "promoted" ? "promoted" : "interrupted";
-    return { kind, detail: { type: "interrupted" }, release: state };
+    return this.recorder.finish({ kind, detail: { type: "interrupted" }, release: state });
   }
 
   private next(step: NextStep): DriverError["next"] {

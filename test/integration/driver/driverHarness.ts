@@ -16,6 +16,15 @@ type Event = DriverRun["events"][number];
 export const updates = (events: Event[]) =>
   events.filter((e) => e.type === "update-started").map((e) => e.purpose as string);
 
+/**
+ * Whether step `stepIndex` (0-based) is baking with its start recorded: the run reported a
+ * second gate check of it, and a step's start is written before its first wait.
+ */
+export const baking = (events: Event[], stepIndex: number) =>
+  events.filter(
+    (e) => e.type === "gates" && (e.release as { stepIndex: number }).stepIndex === stepIndex,
+  ).length >= 2;
+
 export const outcome = (events: Event[]) =>
   (
     events.find((e) => e.type === "outcome") as

@@ -3,7 +3,7 @@
  * integration files, run two at a time, take about the same time each.
  */
 import { expect } from "chai";
-import { DriverStack, deployedStacks, statusOf, updates, waitFor } from "./driverHarness";
+import { baking, DriverStack, deployedStacks, statusOf, updates, waitFor } from "./driverHarness";
 
 /** A lease that expires in 20 s (the default is 60 s), so that the tests need not wait long. */
 const SHORT_LEASE = {
@@ -55,16 +55,7 @@ describe("ecs-canary driver killed and resumed on the local stack (real engine, 
       "1s",
     ];
     const first = s.start(args);
-    await waitFor(
-      "step 2 to start",
-      () =>
-        first.events.some(
-          (e) => e.type === "step" && (e.release as { stepIndex: number }).stepIndex === 1,
-        )
-          ? true
-          : undefined,
-      5 * 60_000,
-    );
+    await waitFor("step 2 to bake", () => (baking(first.events, 1) ? true : undefined), 5 * 60_000);
     first.child.kill("SIGKILL");
     const killed = await first.done;
     const killedAt = Date.now();

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { outcome, SteadyClient, updates, waitFor } from "./driverHarness";
+import { baking, outcome, SteadyClient, updates, waitFor } from "./driverHarness";
 import { Backend, fileBackend, s3Backend, SharedStack, WorkingCopy } from "./workingCopies";
 import { CliRun } from "../../support/spawnCli";
 import { StackOutputs } from "../../../infra/contract/outputs";
@@ -159,8 +159,8 @@ for (const makeBackend of [s3Backend, fileBackend]) {
       const holder = runs[1 - refused.i];
       const other = refused.i === 0 ? a : b;
       await waitFor(
-        "step 1",
-        () => (holder.events.some((e) => e.type === "step") ? true : undefined),
+        "step 1 to bake",
+        () => (baking(holder.events, 0) ? true : undefined),
         5 * 60_000,
       );
       holder.child.kill("SIGKILL");

@@ -1008,13 +1008,45 @@ describe("release engine", () => {
     expect(reads.filter((n) => n === 1).length, "reads between checks 1 and 2").to.be.at.least(2);
   });
 
-  it("a run stopped after a step's update, before its gating was recorded, applies the step again and bakes it anew", async () => {
+  it("a run killed after a step's update, before its start was recorded, applies the step again and bakes it anew", async () => {
     const stack = devStack();
     const clock = new FakeClock();
-    const controller = new AbortController();
     const first = setup({
       stack,
       clock,
+      metrics: (step) => (step === 1 ? "inconclusive" : "pass"),
+    });
+    const up = stack.up.bind(stack);
+    const setTag = stack.setTag.bind(stack);
+    // The process dies at its next tag write once step 2's update is done.
+    stack.up = async (guard) => {
+      const outputs = await up(guard);
+      if (stack.config.canaryWeight === "50") {
+        stack.setTag = async () => {
+          throw new Error("killed");
+        };
+      }
+      return outputs;
+    };
+    const steps = parseSteps("10:0s,50:0s,100:0s", 0);
+    const died = await first.engine.rollout(request({ steps })).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(died?.message).to.equal("killed");
+    expect(release(stack)).to.include({ phase: "shifting", stepIndex: 1 });
+    expect(stack.weights().at(-1)).to.equal("blue:50");
+    stack.up = up;
+    stack.setTag = setTag;
+    const second = setup({ stack, clock });
+    expect((await second.engine.rollout(request({ steps }))).kind).to.equal("promoted");
+    expect(second.metrics.calls.map((c) => c.step)).to.deep.equal([1, 2]);
+    expect(stack.weights().slice(-5, -3)).to.deep.equal(["blue:50", "blue:50"]);
+  });
+
+  it("Ctrl-C right after a step's update records the step's start before it stops", async () => {
+    const controller = new AbortController();
+    const { stack, engine } = setup({
       signal: controller.signal,
       metrics: (step) => {
         if (step === 1) controller.abort();
@@ -1022,13 +1054,9 @@ describe("release engine", () => {
       },
     });
     const steps = parseSteps("10:0s,50:0s,100:0s", 0);
-    expect((await first.engine.rollout(request({ steps }))).kind).to.equal("interrupted");
-    expect(release(stack)).to.include({ phase: "shifting", stepIndex: 1 });
-    expect(stack.weights().at(-1)).to.equal("blue:50");
-    const second = setup({ stack, clock });
-    expect((await second.engine.rollout(request({ steps }))).kind).to.equal("promoted");
-    expect(second.metrics.calls.map((c) => c.step)).to.deep.equal([1, 2]);
-    expect(stack.weights().slice(-5, -3)).to.deep.equal(["blue:50", "blue:50"]);
+    expect((await engine.rollout(request({ steps }))).kind).to.equal("interrupted");
+    expect(release(stack)).to.include({ phase: "gating", stepIndex: 1 });
+    expect(release(stack)!.stepStartedAt).to.be.a("number");
   });
 
   it("plans without changing anything", async () => {
