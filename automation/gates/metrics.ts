@@ -1,11 +1,14 @@
 import {
   DEFAULT_LATENCY_OPTIONS,
   ErrorRateSummary,
+  CanaryJudgeResult,
   evaluateJudge,
+  formatNumber,
   initJudge,
   JudgeOptions,
   judgeShortOfData,
   judgeSignals,
+  judgeUndecided,
   judgeThresholds,
   resumeJudge,
   SignalsResult,
@@ -205,6 +208,7 @@ export class MetricsGate implements Gate {
         : intervals.reduce(updateJudge, initJudge(options));
     const result = evaluateJudge(state);
     const short = result.verdict === "inconclusive" && judgeShortOfData(state);
+    const undecided = judgeUndecided(state);
     const keep: MetricsMemory | null =
       result.verdict === "pass" && step.weight < 100 && state.errorRate !== null
         ? { errorRate: summariseErrorRate(state.errorRate) }
@@ -215,6 +219,7 @@ export class MetricsGate implements Gate {
       reason: result.reason,
       details: result.details,
       ...(short ? { shortOfData: this.shortOfData(state, step) } : {}),
+      ...(undecided ? { undecided: undecidedBy(result) } : {}),
       ...(keep !== null ? { keep } : {}),
     };
   }
@@ -260,13 +265,53 @@ export class MetricsGate implements Gate {
       verdict,
       reason: reasons.join(" | "),
       details: { ...(main.details as object), signals: signals.details },
-      // Short of data only while the signals have nothing against the step; kept only on a pass.
+      // Short of data or undecided only while the signals have nothing against the step; kept
+      // only on a pass.
       ...(main.shortOfData !== undefined && signals.verdict === "pass"
         ? { shortOfData: main.shortOfData }
+        : {}),
+      ...(main.undecided !== undefined && signals.verdict === "pass"
+        ? { undecided: main.undecided }
         : {}),
       ...(main.keep !== undefined && verdict === "pass" ? { keep: main.keep } : {}),
     };
   }
+}
+
+/**
+ * What holds an undecided step (judgeUndecided), in numbers, and what would settle it: each
+ * held test's evidence between its pass level and its fail threshold 1/alpha.
+ */
+function undecidedBy(result: CanaryJudgeResult): { reason: string; remedies: string[] } {
+  const held: string[] = [];
+  const errors = result.details.errorRate;
+  if (errors !== null && errors.verdict === "inconclusive") {
+    const d = errors.details;
+    held.push(
+      `the error-rate evidence ${formatNumber(d.evidence)} is above the pass level ` +
+        `${formatNumber(d.passMaxEvidence)} and below 1/alpha = ${formatNumber(d.failThreshold)} ` +
+        `(canary ${d.canary.errors}/${d.canary.requests} 5xx vs stable ` +
+        `${d.stable.errors}/${d.stable.requests} in the release)`,
+    );
+  }
+  const latency = result.details.latency;
+  if (latency !== null && latency.verdict === "inconclusive") {
+    const d = latency.details;
+    held.push(
+      `the latency evidence ${formatNumber(d.evidence)} is above the pass level ` +
+        `${formatNumber(d.passMaxEvidence)} and below 1/alpha = ${formatNumber(d.failThreshold)} ` +
+        `(canary p99 above ${d.allowedRatio} x the stable's in ${d.above} of ${d.pairs} intervals)`,
+    );
+  }
+  return {
+    reason:
+      `${held.join("; ")}: the data lean towards a regression without showing one, and the ` +
+      `tests stay valid however long they run`,
+    remedies: [
+      "give it more time: `promote` resumes the step and waits another --max-inconclusive",
+      "send traffic: on a local stack add `--load <rps>` to `promote`",
+    ],
+  };
 }
 
 /** The --metrics modes, what each compares, and the default. */

@@ -571,6 +571,14 @@ export function errorRateShortOfRequests(state: ErrorRateState): boolean {
   return classifyErrorRate(state).condition === "fewRequests";
 }
 
+/**
+ * Whether the step has everything it needs to pass but its evidence, above the pass level and
+ * below 1/alpha, leans towards a regression without showing one: more data would settle it.
+ */
+export function errorRateUndecided(state: ErrorRateState): boolean {
+  return classifyErrorRate(state).condition === "evidence";
+}
+
 /** The verdict alone, cheaply (what evaluateErrorRate would say). */
 export function errorRateVerdict(state: ErrorRateState): Verdict {
   return classifyErrorRate(state).verdict;

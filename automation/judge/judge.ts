@@ -10,6 +10,7 @@ import {
   ErrorRateState,
   ErrorRateSummary,
   errorRateShortOfRequests,
+  errorRateUndecided,
   errorRateVerdict,
   evaluateErrorRate,
   initErrorRate,
@@ -20,6 +21,7 @@ import {
   evaluateLatency,
   initLatency,
   latencyShortOfPairs,
+  latencyUndecided,
   LatencyOptions,
   LatencyResult,
   LatencyState,
@@ -123,6 +125,24 @@ export function judgeVerdict(state: JudgeState): Verdict {
 export function judgeShortOfData(state: JudgeState): boolean {
   if (state.errorRate && errorRateShortOfRequests(state.errorRate)) return true;
   return state.latency !== null && !latencySitsOut(state) && latencyShortOfPairs(state.latency);
+}
+
+/**
+ * Whether the step is undecided: inconclusive with every minimum sample reached, and each test
+ * that does not pass held by its evidence alone (above the pass level, below 1/alpha). The data
+ * lean towards a regression without showing one; both tests stay valid however long they run,
+ * so more data settle it either way. Not while baking, nor short of data (judgeShortOfData).
+ */
+export function judgeUndecided(state: JudgeState): boolean {
+  if (judgeVerdict(state) !== "inconclusive" || judgeShortOfData(state)) return false;
+  const held: boolean[] = [];
+  if (state.errorRate && errorRateVerdict(state.errorRate) !== "pass") {
+    held.push(errorRateUndecided(state.errorRate));
+  }
+  if (state.latency && !latencySitsOut(state) && latencyVerdict(state.latency) !== "pass") {
+    held.push(latencyUndecided(state.latency));
+  }
+  return held.length > 0 && held.every((h) => h);
 }
 
 export function evaluateJudge(state: JudgeState): CanaryJudgeResult {

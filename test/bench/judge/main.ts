@@ -94,8 +94,11 @@ function main(): void {
       `${DRIVER.weights.join("/")} %, bake ${DRIVER.bakeMinutes} min, --max-inconclusive ` +
       `${DRIVER.maxInconclusiveMinutes}m (+${DRIVER.dataDelayMinutes} min data delay), ` +
       `--min-requests ${DRIVER.minRequests}, --error-ratio ${DRIVER.errorRatio}, --latency-ratio ` +
-      `${l.allowedRatio}; a pass moves on, a fail rolls back, a time-out pauses when short of data ` +
-      `and rolls back otherwise. 20->200 rps ramps over 40 min.`,
+      `${l.allowedRatio}, --on-inconclusive pause; a pass moves on, a fail rolls back, a ` +
+      `time-out pauses when short of data or undecided (evidence above 1, below 1/alpha) and ` +
+      `rolls back otherwise ("timed out"); with --on-inconclusive rollback each pause would be ` +
+      `a rollback at the same minute. 20->200 rps ramps over 40 min; (n min): median minute of ` +
+      `the rollbacks.`,
     "",
     formatReleaseTable(releases),
     "",

@@ -3,8 +3,10 @@
  * 5-minute bake, --max-inconclusive 10m, --min-requests 200, --error-ratio 1, the default
  * --latency-ratio. A step moves on when the judge passes it, the release rolls back when it
  * fails, and a step still inconclusive past bake + max-inconclusive + one interval of data delay
- * times out: it pauses when the judge is short of data (--on-inconclusive pause, the default),
- * and rolls back otherwise. One check per one-minute interval (the default 15 s checks see a
+ * times out: it pauses when the judge is short of data or undecided (--on-inconclusive pause,
+ * the default), and rolls back otherwise ("timed-out"). With --on-inconclusive rollback every
+ * pause would be a rollback at the same minute, so one run gives the figures of both settings.
+ * One check per one-minute interval (the default 15 s checks see a
  * new interval once a minute). The judge is folded interval by interval, which gives what the
  * metrics gate computes at each check from the release's intervals (and its kept summary at
  * 100 %).
@@ -14,6 +16,7 @@ import {
   JudgeOptions,
   JudgeState,
   judgeShortOfData,
+  judgeUndecided,
   judgeVerdict,
   updateJudge,
 } from "../../../automation/judge/judge";
@@ -45,7 +48,12 @@ export function driverJudgeOptions(): JudgeOptions {
   };
 }
 
-export type ReleaseEnd = "promoted" | "failed" | "timed-out" | "paused";
+/**
+ * paused-short: paused at a time-out for want of data; paused-undecided: paused at a time-out
+ * with the sample complete and the evidence between the pass level and 1/alpha; timed-out:
+ * rolled back at a time-out (held for another reason).
+ */
+export type ReleaseEnd = "promoted" | "failed" | "timed-out" | "paused-short" | "paused-undecided";
 
 export interface ReleaseOutcome {
   end: ReleaseEnd;
@@ -203,7 +211,11 @@ export function runRelease(
       }
       if (verdict === "pass") break;
       if (elapsed >= timeout) {
-        const end = judgeShortOfData(state) ? "paused" : "timed-out";
+        const end: ReleaseEnd = judgeShortOfData(state)
+          ? "paused-short"
+          : judgeUndecided(state)
+            ? "paused-undecided"
+            : "timed-out";
         const latencyHeld = state.latency !== null && latencyVerdict(state.latency) !== "pass";
         const errorsHeld = state.errorRate !== null && errorRateVerdict(state.errorRate) !== "pass";
         return { end, minute, step, by: errorsHeld ? "errors" : latencyHeld ? "latency" : null };
@@ -218,12 +230,19 @@ export interface ReleaseSummary {
   promoted: number;
   failed: number;
   failedByLatency: number;
+  /** Rolled back at a time-out, held for another reason than want of data or evidence. */
   timedOut: number;
   /** Failed or timed out with the latency test the one that failed or held. */
   latencyRollbacks: number;
-  paused: number;
-  /** Rolled back (failed or timed out) before the 100 % step. */
-  stoppedBeforeFull: number;
+  /** Paused at a time-out: short of data, undecided. */
+  pausedShort: number;
+  pausedUndecided: number;
+  /** Paused (either) with the latency test among those that held. */
+  latencyPauses: number;
+  /** Failed before the 100 % step. */
+  failedBeforeFull: number;
+  /** Paused (either) before the 100 % step. */
+  pausedBeforeFull: number;
   minuteMedian: number;
   minuteMax: number;
 }
@@ -246,6 +265,8 @@ export function runReleaseScenario(
   }
   const count = (f: (o: ReleaseOutcome) => boolean) => outcomes.filter(f).length / runs;
   const stopped = outcomes.filter((o) => o.end === "failed" || o.end === "timed-out");
+  const paused = (o: ReleaseOutcome) => o.end === "paused-short" || o.end === "paused-undecided";
+  const beforeFull = (o: ReleaseOutcome) => o.step < DRIVER.weights.length - 1;
   return {
     runs,
     promoted: count((o) => o.end === "promoted"),
@@ -253,12 +274,13 @@ export function runReleaseScenario(
     failedByLatency: count((o) => o.end === "failed" && o.by === "latency"),
     timedOut: count((o) => o.end === "timed-out"),
     latencyRollbacks: count(
-      (o) => o.end !== "promoted" && o.end !== "paused" && o.by === "latency",
+      (o) => (o.end === "failed" || o.end === "timed-out") && o.by === "latency",
     ),
-    paused: count((o) => o.end === "paused"),
-    stoppedBeforeFull: count(
-      (o) => (o.end === "failed" || o.end === "timed-out") && o.step < DRIVER.weights.length - 1,
-    ),
+    pausedShort: count((o) => o.end === "paused-short"),
+    pausedUndecided: count((o) => o.end === "paused-undecided"),
+    latencyPauses: count((o) => paused(o) && o.by === "latency"),
+    failedBeforeFull: count((o) => o.end === "failed" && beforeFull(o)),
+    pausedBeforeFull: count((o) => paused(o) && beforeFull(o)),
     minuteMedian: quantile(
       stopped.map((o) => o.minute),
       0.5,
@@ -274,30 +296,43 @@ function pct(x: number): string {
 /** The figure a scenario's target is about, and the target, as printed. */
 export function figureAndTarget(t: ReleaseTarget, r: ReleaseSummary): [string, string, boolean] {
   const rolledBack = r.failed + r.timedOut;
+  const paused = r.pausedShort + r.pausedUndecided;
+  // What --on-inconclusive rollback would give: every pause a rollback at the same minute.
+  const withRollback = `${pct(rolledBack + paused)} with --on-inconclusive rollback`;
   switch (t.kind) {
     case "promoted":
       return [`${pct(r.promoted)} promoted`, `>= ${pct(t.min)}`, r.promoted >= t.min];
     case "falseRollbacks":
-      return [`${pct(rolledBack)} rolled back`, `<= ${pct(t.max)}`, rolledBack <= t.max];
+      return [
+        `${pct(rolledBack)} rolled back, ${pct(paused)} paused (${withRollback})`,
+        `<= ${pct(t.max)}`,
+        rolledBack <= t.max,
+      ];
     case "latencyFalseRollbacks":
       return [
-        `${pct(r.latencyRollbacks)} by latency (${pct(rolledBack)} in all)`,
+        `${pct(r.latencyRollbacks)} by latency (${pct(rolledBack)} in all), ` +
+          `${pct(r.latencyPauses)} paused by latency`,
         `<= ${pct(t.max)}`,
         r.latencyRollbacks <= t.max,
       ];
     case "falseRollbacksReported":
-      return [`${pct(rolledBack)} rolled back`, "reported", true];
+      return [`${pct(rolledBack)} rolled back, ${pct(paused)} paused`, "reported", true];
     case "caught":
-      return [`${pct(r.failed)} failed`, `>= ${pct(t.min)}`, r.failed >= t.min];
+      return [
+        `${pct(r.failed)} failed, ${pct(paused)} paused`,
+        `>= ${pct(t.min)}`,
+        r.failed >= t.min,
+      ];
     case "caughtBeforeFull":
       return [
-        `${pct(r.stoppedBeforeFull)} stopped before 100 % (${pct(r.failedByLatency)} by latency)`,
+        `${pct(r.failedBeforeFull)} failed before 100 % (${pct(r.failedByLatency)} by latency), ` +
+          `${pct(r.pausedBeforeFull)} paused`,
         `>= ${pct(t.min)}`,
-        r.stoppedBeforeFull >= t.min,
+        r.failedBeforeFull >= t.min,
       ];
     case "pausedNotRolledBack":
       return [
-        `${pct(r.paused)} paused, ${pct(r.timedOut)} timed out, ${pct(r.failed)} failed`,
+        `${pct(r.pausedShort)} paused short of data, ${pct(r.timedOut)} timed out, ${pct(r.failed)} failed`,
         "0 % timed out",
         r.timedOut === 0,
       ];
@@ -314,7 +349,8 @@ export function formatReleaseTable(rows: { s: ReleaseScenario; r: ReleaseSummary
   const cells = rows.map(({ s, r }) => {
     const [figure, target, met] = figureAndTarget(s.target, r);
     const ends =
-      `${pct(r.promoted)} / ${pct(r.failed)} / ${pct(r.timedOut)} / ${pct(r.paused)}` +
+      `${pct(r.promoted)} / ${pct(r.failed)} / ${pct(r.pausedShort)} / ${pct(r.pausedUndecided)}` +
+      ` / ${pct(r.timedOut)}` +
       (Number.isFinite(r.minuteMedian) ? ` (${r.minuteMedian} min)` : "");
     return [s.title, figure, target, met ? "yes" : "NO", ends];
   });
@@ -323,7 +359,7 @@ export function formatReleaseTable(rows: { s: ReleaseScenario; r: ReleaseSummary
     "figure",
     "target",
     "met",
-    "promoted/failed/timed out/paused",
+    "promoted / failed / paused: short, undecided / timed out",
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) =>

@@ -8,7 +8,7 @@ import {
   MetricsGateSettings,
   MetricsMemory,
 } from "../../../automation/gates/metrics";
-import { CanaryJudgeResult, ThresholdDetails } from "../../../automation/judge";
+import { CanaryJudgeResult, formatNumber, ThresholdDetails } from "../../../automation/judge";
 import { Interval } from "../../../automation/metrics/interval";
 import { MetricsReader, MetricsWindow } from "../../../automation/metrics/reader";
 import { Step } from "../../../automation/release/plan";
@@ -454,7 +454,7 @@ describe("MetricsGate", () => {
       expect(unhealthy).to.not.have.property("shortOfData");
     });
 
-    it("is not short of data when the evidence holds the step", async () => {
+    it("is undecided, not short of data, when the evidence holds the step", async () => {
       const data = minutes(
         0,
         5,
@@ -467,6 +467,40 @@ describe("MetricsGate", () => {
       expect(result.verdict).to.equal("inconclusive");
       expect(result.reason).to.contain("is above the pass level 1");
       expect(result).to.not.have.property("shortOfData");
+      const evidence = (result.details as CanaryJudgeResult["details"]).errorRate?.details
+        .evidence as number;
+      expect(result.undecided).to.deep.equal({
+        reason:
+          `the error-rate evidence ${formatNumber(evidence)} is above the pass level 1 and below ` +
+          "1/alpha = 33.3 (canary 70/5000 5xx vs stable 450/45000 in the release): the data lean " +
+          "towards a regression without showing one, and the tests stay valid however long they run",
+        remedies: [
+          "give it more time: `promote` resumes the step and waits another --max-inconclusive",
+          "send traffic: on a local stack add `--load <rps>` to `promote`",
+        ],
+      });
+    });
+
+    it("is neither undecided nor short of data while baking, and not undecided when the signals hold", async () => {
+      const canary = { requests: 1000, errors: 14, p99Ms: 50, unhealthyHosts: 0, healthyHosts: 2 };
+      const stable = { requests: 9000, errors: 90, p99Ms: 50, connectionErrors: 0 };
+      const data = minutes(0, 5, canary, stable).map((i) => ({ ...i, balancerErrors: 0 }));
+      const baking = await new MetricsGate(new GivenIntervals(data.slice(0, 4)), SETTINGS).check(
+        context(0, [at(0)], at(4)),
+      );
+      expect(baking.verdict).to.equal("inconclusive");
+      expect(baking).to.not.have.property("undecided");
+      expect(baking).to.not.have.property("shortOfData");
+      const clean = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(clean.undecided?.reason).to.contain("the error-rate evidence");
+      data[4].canary = { ...canary, unhealthyHosts: 1, healthyHosts: 1 };
+      const unhealthy = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(unhealthy.verdict).to.equal("inconclusive");
+      expect(unhealthy).to.not.have.property("undecided");
     });
 
     it("in thresholds mode holds the canary alone to --max-error-rate", async () => {

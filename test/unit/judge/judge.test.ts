@@ -2,8 +2,12 @@ import { expect } from "chai";
 import {
   evaluateJudge,
   initJudge,
+  errorRateUndecided,
   judge,
+  judgeShortOfData,
+  judgeUndecided,
   judgeVerdict,
+  latencyUndecided,
   updateJudge,
 } from "../../../automation/judge";
 import { Interval } from "../../../automation/metrics/interval";
@@ -54,6 +58,46 @@ describe("judge: error rate and latency together", () => {
     expect(() => initJudge({ latency: false, errorRate: false })).to.throw(
       "judge needs errorRate or latency enabled, got both false",
     );
+  });
+
+  describe("undecided: the sample complete, the evidence between the pass level and 1/alpha", () => {
+    const fold = (data: Interval[], options = {}) => data.reduce(updateJudge, initJudge(options));
+    // 14 canary 5xx in 1000 against 10 in 9000 each minute: leaning towards a regression.
+    const leaning = (m: number) => ({
+      ...iv(m, 14, 250),
+      stable: { requests: 9000, errors: 90, p99Ms: 250 },
+    });
+
+    it("is undecided when the error-rate evidence alone holds a step that has its sample", () => {
+      const state = fold([0, 1, 2, 3, 4].map(leaning));
+      const r = evaluateJudge(state);
+      expect(r.verdict).to.equal("inconclusive");
+      expect(r.details.errorRate?.details.evidence).to.be.within(1, 1 / 0.03);
+      expect(judgeShortOfData(state)).to.equal(false);
+      expect(judgeUndecided(state)).to.equal(true);
+      expect(state.errorRate && errorRateUndecided(state.errorRate)).to.equal(true);
+    });
+
+    it("is not undecided while baking, short of data, passing or failed", () => {
+      expect(judgeUndecided(fold([0, 1, 2, 3].map(leaning)))).to.equal(false);
+      const short = fold([0, 1, 2, 3, 4].map(leaning), { errorRate: { minCanaryRequests: 6000 } });
+      expect(judgeShortOfData(short)).to.equal(true);
+      expect(judgeUndecided(short)).to.equal(false);
+      expect(judgeUndecided(fold([0, 1, 2, 3, 4].map((m) => iv(m, 1, 250))))).to.equal(false);
+      const failed = fold([0, 1, 2, 3, 4].map((m) => iv(m, 60, 250)));
+      expect(judgeVerdict(failed)).to.equal("fail");
+      expect(judgeUndecided(failed)).to.equal(false);
+    });
+
+    it("is undecided when latency alone holds the step by its evidence", () => {
+      // Above 1.2 x the stable's p99 in 5 of 6 intervals: evidence above 1, below 1/alpha.
+      const data = [0, 1, 2, 3, 4, 5].map((m) => iv(m, 1, m === 0 ? 250 : 320));
+      const state = fold(data, { latency: { alpha: 0.001 } });
+      expect(evaluateJudge(state).details.errorRate?.verdict).to.equal("pass");
+      expect(evaluateJudge(state).details.latency?.verdict).to.equal("inconclusive");
+      expect(state.latency && latencyUndecided(state.latency)).to.equal(true);
+      expect(judgeUndecided(state)).to.equal(true);
+    });
   });
 
   it("gives the same verdict one by one, all at once, and across a JSON round trip", () => {
