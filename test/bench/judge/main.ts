@@ -16,6 +16,7 @@ import {
 import { LATENCY, STANDARD_SCHEDULE } from "./simulate";
 import {
   DRIVER,
+  formatAfterPromote,
   formatReleaseTable,
   RELEASE_RUNS,
   RELEASE_SCENARIOS,
@@ -64,6 +65,14 @@ function main(): void {
     s,
     r: runReleaseScenario(s, i, RELEASE_RUNS, SEED),
   }));
+  const afterPromote = releases
+    .map(({ s, r }, i) => ({ s, r, i }))
+    .filter(({ r }) => r.pausedShort + r.pausedUndecided > 0)
+    .map(({ s, r, i }) => ({
+      s,
+      r,
+      promoted: runReleaseScenario(s, i, RELEASE_RUNS, SEED, undefined, 1),
+    }));
   const w10 = summarise(results[SCENARIOS.findIndex((s) => s.id === "1-2-w10")].outcomes["judge"]);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const e = DEFAULT_ERROR_RATE_OPTIONS;
@@ -102,7 +111,12 @@ function main(): void {
     "",
     formatReleaseTable(releases),
     "",
-    `${SCENARIOS.length * RUNS + RELEASE_SCENARIOS.length * RELEASE_RUNS} releases in ${seconds.toFixed(1)} s.`,
+    `A pause is not the end: \`promote\` gives the step another --max-inconclusive, the evidence ` +
+      `going on. The same releases with one promote, at once, at each pause:`,
+    formatAfterPromote(afterPromote),
+    "",
+    `${SCENARIOS.length * RUNS + (RELEASE_SCENARIOS.length + afterPromote.length) * RELEASE_RUNS} ` +
+      `releases in ${seconds.toFixed(1)} s.`,
   ];
   console.log(out.join("\n"));
 }

@@ -195,12 +195,15 @@ export function runRelease(
   s: Scenario,
   rng: Random,
   options: JudgeOptions = driverJudgeOptions(),
+  promotes = 0,
 ): ReleaseOutcome {
   const sample = minuteSampler(s, rng);
   let state: JudgeState = initJudge(options);
   let minute = 0;
+  let promotesLeft = promotes;
   const timeout = DRIVER.bakeMinutes + DRIVER.maxInconclusiveMinutes + DRIVER.dataDelayMinutes;
   for (let step = 0; step < DRIVER.weights.length; step++) {
+    let allowed = timeout;
     for (let elapsed = 1; ; elapsed++) {
       state = updateJudge(state, sample(minute, DRIVER.weights[step], step));
       minute++;
@@ -210,12 +213,19 @@ export function runRelease(
         return { end: "failed", minute, step, by };
       }
       if (verdict === "pass") break;
-      if (elapsed >= timeout) {
+      if (elapsed >= allowed) {
         const end: ReleaseEnd = judgeShortOfData(state)
           ? "paused-short"
           : judgeUndecided(state)
             ? "paused-undecided"
             : "timed-out";
+        if (end !== "timed-out" && promotesLeft > 0) {
+          // A person runs `promote` at once: the step waits another --max-inconclusive (plus the
+          // data delay) from then, the judge going on from where it was.
+          promotesLeft--;
+          allowed = elapsed + DRIVER.maxInconclusiveMinutes + DRIVER.dataDelayMinutes;
+          continue;
+        }
         const latencyHeld = state.latency !== null && latencyVerdict(state.latency) !== "pass";
         const errorsHeld = state.errorRate !== null && errorRateVerdict(state.errorRate) !== "pass";
         return { end, minute, step, by: errorsHeld ? "errors" : latencyHeld ? "latency" : null };
@@ -258,10 +268,11 @@ export function runReleaseScenario(
   runs: number,
   seed: number,
   options?: JudgeOptions,
+  promotes = 0,
 ): ReleaseSummary {
   const outcomes: ReleaseOutcome[] = [];
   for (let r = 0; r < runs; r++) {
-    outcomes.push(runRelease(s, new Random(seed, 1000 + index, r), options));
+    outcomes.push(runRelease(s, new Random(seed, 1000 + index, r), options, promotes));
   }
   const count = (f: (o: ReleaseOutcome) => boolean) => outcomes.filter(f).length / runs;
   const stopped = outcomes.filter((o) => o.end === "failed" || o.end === "timed-out");
@@ -343,6 +354,26 @@ export function figureAndTarget(t: ReleaseTarget, r: ReleaseSummary): [string, s
         r.failed === 1 && r.minuteMax <= t.minutes,
       ];
   }
+}
+
+/**
+ * What one `promote` at each pause gives, next to what the pauses were (the same releases: the
+ * same seeds, so each run is the same up to its pause).
+ */
+export function formatAfterPromote(
+  rows: { s: ReleaseScenario; r: ReleaseSummary; promoted: ReleaseSummary }[],
+): string {
+  return rows
+    .map(({ s, r, promoted: p }) => {
+      const paused = r.pausedShort + r.pausedUndecided;
+      const again = p.pausedShort + p.pausedUndecided;
+      return (
+        `  ${s.title}: ${pct(paused)} paused; after one promote ${pct(p.promoted)} promoted ` +
+        `(was ${pct(r.promoted)}), ${pct(p.failed + p.timedOut)} rolled back (was ` +
+        `${pct(r.failed + r.timedOut)}), ${pct(again)} paused again`
+      );
+    })
+    .join("\n");
 }
 
 export function formatReleaseTable(rows: { s: ReleaseScenario; r: ReleaseSummary }[]): string {

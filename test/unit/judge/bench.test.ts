@@ -114,6 +114,29 @@ describe("judge/bench: simulator and runner", () => {
     expect(ends.get("r-low paused-undecided") ?? 0).to.equal(0);
   });
 
+  it("goes on from a pause after a promote, the same release up to it, with another --max-inconclusive", () => {
+    const s = RELEASE_SCENARIOS.find((x) => x.id === "r-bursts-both");
+    if (!s) throw new Error("scenario r-bursts-both missing");
+    let resumed = 0;
+    for (let r = 0; r < 150; r++) {
+      const plain = runRelease(s, new Random(5, r));
+      const promoted = runRelease(s, new Random(5, r), undefined, 1);
+      if (plain.end !== "paused-undecided") {
+        expect(promoted).to.deep.equal(plain);
+        continue;
+      }
+      resumed++;
+      // The step went on past the pause; a second pause comes a whole allowance later.
+      expect(promoted.minute).to.be.greaterThan(plain.minute);
+      if (promoted.end === "paused-undecided" && promoted.step === plain.step) {
+        expect(promoted.minute).to.equal(
+          plain.minute + DRIVER.maxInconclusiveMinutes + DRIVER.dataDelayMinutes,
+        );
+      }
+    }
+    expect(resumed).to.be.greaterThan(0);
+  });
+
   it("prints rollbacks and pauses apart, and what --on-inconclusive rollback would give", () => {
     const r: ReleaseSummary = {
       runs: 1000,
