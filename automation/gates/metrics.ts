@@ -3,6 +3,7 @@ import {
   ErrorRateSummary,
   CanaryJudgeResult,
   evaluateJudge,
+  foldStableHistory,
   formatNumber,
   initJudge,
   JudgeOptions,
@@ -88,7 +89,10 @@ function combine(a: Verdict, b: Verdict): Verdict {
  * limits). A passing step keeps the error-rate test's summary in the release (`keep`), and the
  * 100 % step goes on from it: its baseline does not depend on the metrics source still holding
  * the earlier steps' intervals (the local balancer keeps 60). A step held for too few canary
- * requests says so (shortOfData). In every mode the
+ * requests says so (shortOfData), one whose evidence holds it says so too (undecided). The
+ * stable's intervals before the first step (the load-balancer baseline's, at weight 0) go into
+ * the judge first as the stable's history (foldStableHistory): its dispersion is known from the
+ * first interval of the first step on. In every mode the
  * load balancer's own signals (its 5xx, connection errors, canary host health) can hold or fail
  * the step.
  *
@@ -151,7 +155,7 @@ export class MetricsGate implements Gate {
     // The 100 % step goes on from the summary kept when the step before it passed.
     const kept =
       step.weight === 100 && this.settings.mode === "judge" ? keptSummary(release) : null;
-    const main = this.judgeColours(intervals, step, stepIndex, kept);
+    const main = this.judgeColours(intervals, step, stepIndex, kept, baseline);
     const signals = judgeSignals(
       { baseline, current, stepIndex, canaryWeight: step.weight },
       { maxErrorRate: this.settings.maxErrorRate, failAfter: this.settings.failAfter },
@@ -164,6 +168,7 @@ export class MetricsGate implements Gate {
     step: GateContext["step"],
     stepIndex: number,
     kept: ErrorRateSummary | null,
+    history: Interval[],
   ): GateResult {
     const s = this.settings;
     const stableServed =
@@ -205,7 +210,7 @@ export class MetricsGate implements Gate {
     const state =
       kept !== null
         ? intervals.filter((i) => i.start > after).reduce(updateJudge, resumeJudge(kept, options))
-        : intervals.reduce(updateJudge, initJudge(options));
+        : intervals.reduce(updateJudge, foldStableHistory(initJudge(options), history));
     const result = evaluateJudge(state);
     const short = result.verdict === "inconclusive" && judgeShortOfData(state);
     const undecided = judgeUndecided(state);

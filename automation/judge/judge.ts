@@ -78,6 +78,42 @@ export function resumeJudge(summary: ErrorRateSummary, options: JudgeOptions = {
   };
 }
 
+/** The step value the stable's history is folded in with (foldStableHistory). */
+export const HISTORY_STEP = -1;
+
+/**
+ * Folds the stable's intervals from before the first step (the release's deploy, at weight 0)
+ * into a fresh judge, before any interval of a step. Only the error-rate test takes them, with
+ * the canary's counts left out (a pre-traffic probe's requests are not user traffic), as step
+ * HISTORY_STEP: they give no evidence and count towards no step, only the stable's counts. Its
+ * dispersion is then estimated from the first interval of the first step on, where it used to
+ * be taken as 0 until 3 stable intervals had been seen (so a wandering rate's first minutes
+ * weighed as binomial), and the last step's baseline counts them too. Latency has no pair there.
+ */
+export function foldStableHistory(state: JudgeState, intervals: readonly Interval[]): JudgeState {
+  if (state.lastStart !== null) {
+    throw new JudgeInputError(
+      "foldStableHistory needs a judge that has folded no interval yet: history comes first",
+    );
+  }
+  let next = state;
+  for (const i of intervals) {
+    checkInterval(i, next.lastStart);
+    const history: Interval = {
+      start: i.start,
+      step: HISTORY_STEP,
+      stable: { ...i.stable },
+      canary: { requests: 0 },
+    };
+    next = {
+      ...next,
+      lastStart: i.start,
+      errorRate: next.errorRate && updateErrorRate(next.errorRate, history),
+    };
+  }
+  return next;
+}
+
 /** Folds one interval into every enabled test; returns a new state. */
 export function updateJudge(state: JudgeState, interval: Interval): JudgeState {
   checkInterval(interval, state.lastStart);

@@ -12,6 +12,7 @@
  * 100 %).
  */
 import {
+  foldStableHistory,
   initJudge,
   JudgeOptions,
   JudgeState,
@@ -22,8 +23,11 @@ import {
 } from "../../../automation/judge/judge";
 import { errorRateVerdict } from "../../../automation/judge/errorRate";
 import { latencyVerdict } from "../../../automation/judge/latency";
+import { Interval } from "../../../automation/metrics/interval";
+import { BASELINE_INTERVALS } from "../../../automation/gates/metrics";
 import { Random } from "./random";
-import { LATENCY, minuteSampler, Scenario } from "./simulate";
+import { HISTORY_STREAM } from "./run";
+import { LATENCY, minuteSampler, Scenario, stableHistory } from "./simulate";
 
 export const RELEASE_RUNS = 1000;
 
@@ -196,9 +200,10 @@ export function runRelease(
   rng: Random,
   options: JudgeOptions = driverJudgeOptions(),
   promotes = 0,
+  history: readonly Interval[] = [],
 ): ReleaseOutcome {
   const sample = minuteSampler(s, rng);
-  let state: JudgeState = initJudge(options);
+  let state: JudgeState = foldStableHistory(initJudge(options), history);
   let minute = 0;
   let promotesLeft = promotes;
   const timeout = DRIVER.bakeMinutes + DRIVER.maxInconclusiveMinutes + DRIVER.dataDelayMinutes;
@@ -272,7 +277,12 @@ export function runReleaseScenario(
 ): ReleaseSummary {
   const outcomes: ReleaseOutcome[] = [];
   for (let r = 0; r < runs; r++) {
-    outcomes.push(runRelease(s, new Random(seed, 1000 + index, r), options, promotes));
+    const history = stableHistory(
+      s,
+      new Random(seed, 1000 + index, r, HISTORY_STREAM),
+      BASELINE_INTERVALS,
+    );
+    outcomes.push(runRelease(s, new Random(seed, 1000 + index, r), options, promotes, history));
   }
   const count = (f: (o: ReleaseOutcome) => boolean) => outcomes.filter(f).length / runs;
   const stopped = outcomes.filter((o) => o.end === "failed" || o.end === "timed-out");

@@ -454,6 +454,32 @@ describe("MetricsGate", () => {
       expect(unhealthy).to.not.have.property("shortOfData");
     });
 
+    it("hands the judge the stable's intervals before the first step, not the canary's probes there", async () => {
+      const history = [-3, -2, -1].map((m, k) => ({
+        start: at(m),
+        stable: { requests: 9000, errors: [40, 160, 90][k], p99Ms: 50 },
+        canary: { requests: 20, errors: 20, p99Ms: 500 },
+      }));
+      const first = minutes(
+        0,
+        1,
+        { requests: 1000, errors: 16, p99Ms: 50 },
+        { requests: 9000, errors: 45, p99Ms: 50 },
+      );
+      const result = await new MetricsGate(
+        new GivenIntervals([...history, ...first]),
+        SETTINGS,
+      ).check(context(0, [at(0)], at(1)));
+      // Taken as binomial this first minute would fail the canary (see the judge's tests).
+      expect(result.verdict).to.equal("inconclusive");
+      const d = (result.details as CanaryJudgeResult["details"]).errorRate?.details;
+      expect(d?.dispersion).to.be.greaterThan(0.1);
+      expect(d?.stable).to.deep.include({ requests: 36000, errors: 335 });
+      expect(d?.canary).to.deep.include({ requests: 1000, errors: 16 });
+      expect(d?.informativeIntervals).to.equal(1);
+      expect(d?.step?.canary).to.deep.equal({ requests: 1000, errors: 16 });
+    });
+
     it("is undecided, not short of data, when the evidence holds the step", async () => {
       const data = minutes(
         0,
