@@ -5,6 +5,7 @@ import {
   evaluateJudge,
   foldStableHistory,
   formatNumber,
+  STABLE_HISTORY_INTERVALS,
   initJudge,
   JudgeOptions,
   judgeShortOfData,
@@ -90,9 +91,9 @@ function combine(a: Verdict, b: Verdict): Verdict {
  * 100 % step goes on from it: its baseline does not depend on the metrics source still holding
  * the earlier steps' intervals (the local balancer keeps 60). A step held for too few canary
  * requests says so (shortOfData), one whose evidence holds it says so too (undecided). The
- * stable's intervals before the first step (the load-balancer baseline's, at weight 0) go into
- * the judge first as the stable's history (foldStableHistory): its dispersion is known from the
- * first interval of the first step on. In every mode the
+ * stable's intervals before the first step (STABLE_HISTORY_INTERVALS of them, or from the release's
+ * start when that is earlier) go into the judge first as the stable's history (foldStableHistory): its dispersion is
+ * known from the first interval of the first step on. In every mode the
  * load balancer's own signals (its 5xx, connection errors, canary host health) can hold or fail
  * the step.
  *
@@ -128,7 +129,9 @@ export class MetricsGate implements Gate {
     const to = now - this.settleMs;
     const stepStarts = release.stepStarts.slice(0, stepIndex + 1);
     const first = Math.floor(stepStarts[0] / I) * I;
-    const from = Math.floor(Math.min(release.startedAt, first - BASELINE_INTERVALS * I) / I) * I;
+    const since = (intervals: number) =>
+      Math.floor(Math.min(release.startedAt, first - intervals * I) / I) * I;
+    const from = since(Math.max(BASELINE_INTERVALS, STABLE_HISTORY_INTERVALS));
     const raw = (
       await this.reader.intervals({
         from,
@@ -137,7 +140,9 @@ export class MetricsGate implements Gate {
         canaryColor: release.canaryColor,
       })
     ).filter((i) => i.start + I <= to);
-    const baseline = raw.filter((i) => i.start < first);
+    const history = raw.filter((i) => i.start < first);
+    const baselineFrom = since(BASELINE_INTERVALS);
+    const baseline = history.filter((i) => i.start >= baselineFrom);
     const intervals = labelSteps(raw, stepStarts, I);
     const current = intervals.filter((i) => i.step === stepIndex);
     // Until a settled interval of this step exists, the judge would still speak of the last one.
@@ -155,7 +160,7 @@ export class MetricsGate implements Gate {
     // The 100 % step goes on from the summary kept when the step before it passed.
     const kept =
       step.weight === 100 && this.settings.mode === "judge" ? keptSummary(release) : null;
-    const main = this.judgeColours(intervals, step, stepIndex, kept, baseline);
+    const main = this.judgeColours(intervals, step, stepIndex, kept, history);
     const signals = judgeSignals(
       { baseline, current, stepIndex, canaryWeight: step.weight },
       { maxErrorRate: this.settings.maxErrorRate, failAfter: this.settings.failAfter },

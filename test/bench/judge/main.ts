@@ -4,7 +4,7 @@
  */
 import { DEFAULT_ERROR_RATE_OPTIONS } from "../../../automation/judge/errorRate";
 import { DEFAULT_LATENCY_OPTIONS } from "../../../automation/judge/latency";
-import { BASELINE_INTERVALS } from "../../../automation/gates/metrics";
+import { STABLE_HISTORY_INTERVALS } from "../../../automation/judge/judge";
 import {
   CONTENDERS,
   P99_CEILING_MS,
@@ -83,7 +83,7 @@ function main(): void {
     `one check per minute for 60 minutes; weights 10/25/50/100 % x 15 min (* = 10 % for 60 min).`,
     `judge: error-rate mixture SPRT, allowed ratio ${e.allowedRatio}, alpha ${e.alpha}; ` +
       `latency paired sign SPRT on p99 ratios, allowed ratio ${l.allowedRatio}, alpha ${l.alpha}; ` +
-      `as the metrics gate, it also reads the stable's ${BASELINE_INTERVALS} minutes before the ` +
+      `as the metrics gate, it also reads the stable's ${STABLE_HISTORY_INTERVALS} minutes before the ` +
       `first step (its dispersion; the threshold gates judge the canary alone).`,
     `Flagger-style: canary success rate >= 99 % per check, rollback at 5 failed checks.`,
     `Argo-style: canary error rate <= 1 % per check, failureLimit 3 (fails at the 4th).`,

@@ -14,6 +14,7 @@
 import {
   foldStableHistory,
   initJudge,
+  STABLE_HISTORY_INTERVALS,
   JudgeOptions,
   JudgeState,
   judgeShortOfData,
@@ -24,7 +25,6 @@ import {
 import { errorRateVerdict } from "../../../automation/judge/errorRate";
 import { latencyVerdict } from "../../../automation/judge/latency";
 import { Interval } from "../../../automation/metrics/interval";
-import { BASELINE_INTERVALS } from "../../../automation/gates/metrics";
 import { Random } from "./random";
 import { HISTORY_STREAM } from "./run";
 import { LATENCY, minuteSampler, Scenario, stableHistory } from "./simulate";
@@ -280,7 +280,7 @@ export function runReleaseScenario(
     const history = stableHistory(
       s,
       new Random(seed, 1000 + index, r, HISTORY_STREAM),
-      BASELINE_INTERVALS,
+      STABLE_HISTORY_INTERVALS,
     );
     outcomes.push(runRelease(s, new Random(seed, 1000 + index, r), options, promotes, history));
   }

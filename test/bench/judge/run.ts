@@ -9,12 +9,12 @@
 import {
   foldStableHistory,
   initJudge,
+  STABLE_HISTORY_INTERVALS,
   JudgeOptions,
   JudgeState,
   judgeVerdict,
   updateJudge,
 } from "../../../automation/judge/judge";
-import { BASELINE_INTERVALS } from "../../../automation/gates/metrics";
 import {
   argoThresholds,
   flaggerThresholds,
@@ -245,7 +245,7 @@ export function runScenario(
     const history = stableHistory(
       s,
       new Random(seed, index, r, HISTORY_STREAM),
-      BASELINE_INTERVALS,
+      STABLE_HISTORY_INTERVALS,
     );
     for (const c of contenders) {
       const gate = c.create(s, history);

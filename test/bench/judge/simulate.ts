@@ -192,7 +192,7 @@ export function simulate(s: Scenario, rng: Random): Interval[] {
 
 /**
  * The stable's last `minutes` before the first step (weight 0), as the metrics gate reads them
- * (its load-balancer baseline, BASELINE_INTERVALS at least) and hands them to the judge as the
+ * (STABLE_HISTORY_INTERVALS of them) and hands them to the judge as the
  * stable's history. From its own stream, so a release's trace is the same with or without it.
  */
 export function stableHistory(s: Scenario, rng: Random, minutes: number): Interval[] {

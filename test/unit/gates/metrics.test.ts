@@ -141,23 +141,23 @@ describe("labelSteps", () => {
 });
 
 describe("MetricsGate", () => {
-  it("is named metrics and asks the source for the release so far and a baseline before it, by colour", async () => {
+  it("is named metrics and asks the source for the release so far and the stable's history before it, by colour", async () => {
     const source = new GivenIntervals([]);
     const gate = new MetricsGate(source, SETTINGS);
     expect(gate.name).to.equal("metrics");
-    // The release started 30 s before its first step: the baseline reaches 3 intervals back.
+    // The release started 30 s before its first step: the history reaches 15 intervals back.
     await gate.check(context(1, [at(0) + 10_000, at(6) + 5000], at(9) + 30_000));
     expect(source.windows).to.deep.equal([
-      { from: at(-3), to: at(9) + 30_000, stableColor: "blue", canaryColor: "green" },
+      { from: at(-15), to: at(9) + 30_000, stableColor: "blue", canaryColor: "green" },
     ]);
   });
 
-  it("reads the baseline from the release's start when its deploy took longer", async () => {
+  it("reads from the release's start when its deploy took longer", async () => {
     const source = new GivenIntervals([]);
     const ctx = context(0, [at(10) + 10_000], at(12));
-    ctx.release.startedAt = at(2) + 40_000;
+    ctx.release.startedAt = at(-12) + 40_000;
     await new MetricsGate(source, SETTINGS).check(ctx);
-    expect(source.windows[0].from).to.equal(at(2));
+    expect(source.windows[0].from).to.equal(at(-12));
   });
 
   it("is inconclusive without data", async () => {
@@ -282,6 +282,23 @@ describe("MetricsGate", () => {
       );
       expect(result.details).to.have.nested.property("signals.balancerErrors.verdict", "pass");
       expect(result.details).to.have.nested.property("errorRate.verdict", "pass");
+    });
+
+    it("takes the balancer 5xx baseline from the 3 intervals before the first step, not all the history", async () => {
+      // 12 minutes more of the stable's history, with 10 times the balancer 5xx: not the baseline.
+      const older = minutes(-15, -3, { requests: 0 }, GOOD_STABLE).map((i) => ({
+        ...i,
+        balancerErrors: 90,
+      }));
+      const result = await new MetricsGate(
+        new GivenIntervals([...older, ...before, ...step1(10)]),
+        SETTINGS,
+      ).check(context(0, [at(0)], at(5)));
+      expect(result.reason).to.contain(
+        "vs 50 expected at the baseline 0.10% (27/27000 requests before the first step)",
+      );
+      // The judge reads all of it as the stable's history.
+      expect(result.details).to.have.nested.property("errorRate.details.stable.requests", 180_000);
     });
 
     it("fails a canary the balancer answers 502 for, though its own 5xx are clean", async () => {
