@@ -301,7 +301,7 @@ function undecidedBy(result: CanaryJudgeResult): { reason: string; remedies: str
       `the error-rate evidence ${formatNumber(d.evidence)} is above the pass level ` +
         `${formatNumber(d.passMaxEvidence)} and below 1/alpha = ${formatNumber(d.failThreshold)} ` +
         `(canary ${d.canary.errors}/${d.canary.requests} 5xx vs stable ` +
-        `${d.stable.errors}/${d.stable.requests} in the release)`,
+        `${d.stable.errors}/${d.stable.requests} so far)`,
     );
   }
   const latency = result.details.latency;

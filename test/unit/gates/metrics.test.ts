@@ -515,7 +515,7 @@ describe("MetricsGate", () => {
       expect(result.undecided).to.deep.equal({
         reason:
           `the error-rate evidence ${formatNumber(evidence)} is above the pass level 1 and below ` +
-          "1/alpha = 33.3 (canary 70/5000 5xx vs stable 450/45000 in the release): the data lean " +
+          "1/alpha = 33.3 (canary 70/5000 5xx vs stable 450/45000 so far): the data lean " +
           "towards a regression without showing one, and the tests stay valid however long they run",
         remedies: [
           "give it more time: `promote` resumes the step and waits another --max-inconclusive",

@@ -941,7 +941,7 @@ describe("release engine", () => {
     const UNDECIDED = {
       reason:
         "the error-rate evidence 4.2 is above the pass level 1 and below 1/alpha = 33.3 " +
-        "(canary 70/5000 5xx vs stable 450/45000 in the release): the data lean towards a " +
+        "(canary 70/5000 5xx vs stable 450/45000 so far): the data lean towards a " +
         "regression without showing one",
       remedies: ["give it more time", "send traffic"],
     };
