@@ -8,7 +8,7 @@ export const EXIT = {
   rolledBack: 1,
   /** Bad flag, plan or setting: nothing was changed. */
   usage: 2,
-  /** Paused awaiting a person's approval or a step short of data: `promote` goes on, `abort` rolls back. */
+  /** Paused awaiting a person's approval or more data (a step short of data or undecided): `promote` goes on, `abort` rolls back. */
   paused: 3,
   /** The platform or Pulumi failed in a way the driver could not roll back from. */
   infrastructure: 4,

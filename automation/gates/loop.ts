@@ -12,13 +12,13 @@ const FLAGS = {
     type: "string",
     default: "10m",
     describe:
-      "How long a step may stay inconclusive past its bake before it rolls back, or, short of data, --on-inconclusive applies (default {default})",
+      "How long a step may stay inconclusive past its bake; then --on-inconclusive applies to a step short of data or undecided by the judge's evidence, and any other rolls back (default {default})",
   },
   onInconclusive: {
     type: "string",
     default: "pause",
     describe:
-      "A step still short of data (--min-requests) after --max-inconclusive: pause (exit 3; `promote` waits again, `abort` rolls back) or rollback (default {default}); a step held by evidence always rolls back",
+      "A step still short of data (--min-requests), or undecided (the judge's evidence above its pass level, below its fail threshold), after --max-inconclusive: pause (exit 3; `promote` waits again, `abort` rolls back) or rollback (default {default})",
   },
   interval: {
     type: "string",
@@ -29,11 +29,11 @@ const FLAGS = {
 
 /** How the release engine runs the gates of a step: how often, and how long it waits for a verdict. */
 export interface GateLoopSettings {
-  /** How long a step may stay inconclusive past its bake time before the release rolls back. */
+  /** How long a step may stay inconclusive past its bake time before onInconclusive applies. */
   maxInconclusiveMs: number;
   /** How often gates are evaluated while a step holds. */
   intervalMs: number;
-  /** What a step still short of data past its bake and maxInconclusiveMs does. */
+  /** What a step still short of data or undecided past its bake and maxInconclusiveMs does. */
   onInconclusive: OnInconclusive;
 }
 

@@ -1,11 +1,16 @@
 import {
   DEFAULT_LATENCY_OPTIONS,
   ErrorRateSummary,
+  CanaryJudgeResult,
   evaluateJudge,
+  foldStableHistory,
+  formatNumber,
+  STABLE_HISTORY_INTERVALS,
   initJudge,
   JudgeOptions,
   judgeShortOfData,
   judgeSignals,
+  judgeUndecided,
   judgeThresholds,
   resumeJudge,
   SignalsResult,
@@ -85,7 +90,10 @@ function combine(a: Verdict, b: Verdict): Verdict {
  * limits). A passing step keeps the error-rate test's summary in the release (`keep`), and the
  * 100 % step goes on from it: its baseline does not depend on the metrics source still holding
  * the earlier steps' intervals (the local balancer keeps 60). A step held for too few canary
- * requests says so (shortOfData). In every mode the
+ * requests says so (shortOfData), one whose evidence holds it says so too (undecided). The
+ * stable's intervals before the first step (STABLE_HISTORY_INTERVALS of them, or from the release's
+ * start when that is earlier) go into the judge first as the stable's history (foldStableHistory): its dispersion is
+ * known from the first interval of the first step on. In every mode the
  * load balancer's own signals (its 5xx, connection errors, canary host health) can hold or fail
  * the step.
  *
@@ -121,7 +129,9 @@ export class MetricsGate implements Gate {
     const to = now - this.settleMs;
     const stepStarts = release.stepStarts.slice(0, stepIndex + 1);
     const first = Math.floor(stepStarts[0] / I) * I;
-    const from = Math.floor(Math.min(release.startedAt, first - BASELINE_INTERVALS * I) / I) * I;
+    const since = (intervals: number) =>
+      Math.floor(Math.min(release.startedAt, first - intervals * I) / I) * I;
+    const from = since(Math.max(BASELINE_INTERVALS, STABLE_HISTORY_INTERVALS));
     const raw = (
       await this.reader.intervals({
         from,
@@ -130,7 +140,9 @@ export class MetricsGate implements Gate {
         canaryColor: release.canaryColor,
       })
     ).filter((i) => i.start + I <= to);
-    const baseline = raw.filter((i) => i.start < first);
+    const history = raw.filter((i) => i.start < first);
+    const baselineFrom = since(BASELINE_INTERVALS);
+    const baseline = history.filter((i) => i.start >= baselineFrom);
     const intervals = labelSteps(raw, stepStarts, I);
     const current = intervals.filter((i) => i.step === stepIndex);
     // Until a settled interval of this step exists, the judge would still speak of the last one.
@@ -148,7 +160,7 @@ export class MetricsGate implements Gate {
     // The 100 % step goes on from the summary kept when the step before it passed.
     const kept =
       step.weight === 100 && this.settings.mode === "judge" ? keptSummary(release) : null;
-    const main = this.judgeColours(intervals, step, stepIndex, kept);
+    const main = this.judgeColours(intervals, step, stepIndex, kept, history);
     const signals = judgeSignals(
       { baseline, current, stepIndex, canaryWeight: step.weight },
       { maxErrorRate: this.settings.maxErrorRate, failAfter: this.settings.failAfter },
@@ -161,6 +173,7 @@ export class MetricsGate implements Gate {
     step: GateContext["step"],
     stepIndex: number,
     kept: ErrorRateSummary | null,
+    history: Interval[],
   ): GateResult {
     const s = this.settings;
     const stableServed =
@@ -202,9 +215,10 @@ export class MetricsGate implements Gate {
     const state =
       kept !== null
         ? intervals.filter((i) => i.start > after).reduce(updateJudge, resumeJudge(kept, options))
-        : intervals.reduce(updateJudge, initJudge(options));
+        : intervals.reduce(updateJudge, foldStableHistory(initJudge(options), history));
     const result = evaluateJudge(state);
     const short = result.verdict === "inconclusive" && judgeShortOfData(state);
+    const undecided = judgeUndecided(state);
     const keep: MetricsMemory | null =
       result.verdict === "pass" && step.weight < 100 && state.errorRate !== null
         ? { errorRate: summariseErrorRate(state.errorRate) }
@@ -215,6 +229,7 @@ export class MetricsGate implements Gate {
       reason: result.reason,
       details: result.details,
       ...(short ? { shortOfData: this.shortOfData(state, step) } : {}),
+      ...(undecided ? { undecided: undecidedBy(result) } : {}),
       ...(keep !== null ? { keep } : {}),
     };
   }
@@ -260,13 +275,53 @@ export class MetricsGate implements Gate {
       verdict,
       reason: reasons.join(" | "),
       details: { ...(main.details as object), signals: signals.details },
-      // Short of data only while the signals have nothing against the step; kept only on a pass.
+      // Short of data or undecided only while the signals have nothing against the step; kept
+      // only on a pass.
       ...(main.shortOfData !== undefined && signals.verdict === "pass"
         ? { shortOfData: main.shortOfData }
+        : {}),
+      ...(main.undecided !== undefined && signals.verdict === "pass"
+        ? { undecided: main.undecided }
         : {}),
       ...(main.keep !== undefined && verdict === "pass" ? { keep: main.keep } : {}),
     };
   }
+}
+
+/**
+ * What holds an undecided step (judgeUndecided), in numbers, and what would settle it: each
+ * held test's evidence between its pass level and its fail threshold 1/alpha.
+ */
+function undecidedBy(result: CanaryJudgeResult): { reason: string; remedies: string[] } {
+  const held: string[] = [];
+  const errors = result.details.errorRate;
+  if (errors !== null && errors.verdict === "inconclusive") {
+    const d = errors.details;
+    held.push(
+      `the error-rate evidence ${formatNumber(d.evidence)} is above the pass level ` +
+        `${formatNumber(d.passMaxEvidence)} and below 1/alpha = ${formatNumber(d.failThreshold)} ` +
+        `(canary ${d.canary.errors}/${d.canary.requests} 5xx vs stable ` +
+        `${d.stable.errors}/${d.stable.requests} so far)`,
+    );
+  }
+  const latency = result.details.latency;
+  if (latency !== null && latency.verdict === "inconclusive") {
+    const d = latency.details;
+    held.push(
+      `the latency evidence ${formatNumber(d.evidence)} is above the pass level ` +
+        `${formatNumber(d.passMaxEvidence)} and below 1/alpha = ${formatNumber(d.failThreshold)} ` +
+        `(canary p99 above ${d.allowedRatio} x the stable's in ${d.above} of ${d.pairs} intervals)`,
+    );
+  }
+  return {
+    reason:
+      `${held.join("; ")}: the data lean towards a regression without showing one, and the ` +
+      `tests stay valid however long they run`,
+    remedies: [
+      "give it more time: `promote` resumes the step and waits another --max-inconclusive",
+      "send traffic: on a local stack add `--load <rps>` to `promote`",
+    ],
+  };
 }
 
 /** The --metrics modes, what each compares, and the default. */

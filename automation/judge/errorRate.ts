@@ -33,7 +33,9 @@
  * supermartingale in the normal approximation (a quasi-likelihood argument: exact for binomial
  * data at phi = 0, approximate otherwise, which the benchmark measures). phi is estimated by
  * the method of moments from the stable's intervals before the current one (so lambda is known
- * before the interval's data, as the argument needs), and taken to hold for the canary too: the
+ * before the interval's data, as the argument needs; they include the stable's history from
+ * before the first step when the caller folds it in, judge.ts foldStableHistory, so that the
+ * first minutes of a release are not weighed as binomial), and taken to hold for the canary too: the
  * same service, the same wandering. The stable colour, not the canary, because a canary whose
  * rate changes (a regression that starts mid-release) would read as noise and damp itself.
  * Capping. Each interval's likelihood ratio may be capped at (1/alpha)^(1/(k - 1)) (per
@@ -360,7 +362,8 @@ export function resumeErrorRate(
  * 0 with fewer than 3 intervals or no error, and never below 0. Not shrunk further: an estimate
  * pulled towards 0 (say, less two standard errors) under-tempers exactly the wandering it is
  * there to absorb (per-colour Beta noise: 7.8 % false rollbacks shrunk by 2 SE, 5.2 % not, with
- * 1 % -> 2 % at 10 % still caught in a median 3 / p90 5 min; `npm run bench:judge`).
+ * 1 % -> 2 % at 10 % still caught in a median 3 / p90 5 min; `npm run bench:judge` before the
+ * stable's history was folded in).
  */
 export function estimateDispersion(stable: Counts, d: DispersionSums): number {
   if (d.intervals < 3 || stable.errors === 0 || stable.requests === 0) return 0;
@@ -569,6 +572,14 @@ function classifyErrorRate(state: ErrorRateState): {
 /** Whether the step still lacks the canary requests it needs before it can pass. */
 export function errorRateShortOfRequests(state: ErrorRateState): boolean {
   return classifyErrorRate(state).condition === "fewRequests";
+}
+
+/**
+ * Whether the step has everything it needs to pass but its evidence, above the pass level and
+ * below 1/alpha, leans towards a regression without showing one: more data would settle it.
+ */
+export function errorRateUndecided(state: ErrorRateState): boolean {
+  return classifyErrorRate(state).condition === "evidence";
 }
 
 /** The verdict alone, cheaply (what evaluateErrorRate would say). */

@@ -268,6 +268,11 @@ export function latencyShortOfPairs(state: LatencyState): boolean {
   return classifyLatency(state).condition === "fewIntervals";
 }
 
+/** Whether the step is held only by evidence between the pass level and 1/alpha (see errorRate). */
+export function latencyUndecided(state: LatencyState): boolean {
+  return classifyLatency(state).condition === "evidence";
+}
+
 export function evaluateLatency(state: LatencyState): LatencyResult {
   const o = state.options;
   const step = state.step;

@@ -49,7 +49,7 @@ export async function gateStep(
   );
   const allowedMs = state.gates.maxInconclusiveMs + dataDelayMs;
   const stepStartedAt = state.stepStartedAt ?? clock.now();
-  // A step resumed after a pause for want of data gets another --max-inconclusive from then.
+  // A step resumed after a pause (short of data, undecided) gets another --max-inconclusive.
   const resumedAt = Math.max(
     -Infinity,
     ...state.decisions
@@ -99,19 +99,23 @@ export async function gateStep(
     const overdue = Math.min(ctx.elapsedMs - step.bakeMs - allowedMs, now - resumedAt - allowedMs);
     if (overdue >= 0) {
       const delay = dataDelayMs > 0 ? ` + ${formatDuration(dataDelayMs)} data delay` : "";
-      const short = waiting.filter((r) => r.shortOfData !== undefined);
-      if (short.length === waiting.length && state.gates.onInconclusive === "pause") {
-        // Nothing says the canary is bad; the step could not gather its sample in time.
-        const remedies = short.flatMap((r) => r.shortOfData?.remedies ?? []);
+      // Short of data, or undecided: the evidence leans towards a regression without reaching
+      // the fail threshold. Neither says the canary is bad, and more data settle both; an
+      // inconclusive verdict is not a failed one (Argo Rollouts pauses on an Inconclusive
+      // analysis run alike: docs/features/analysis.md, "Inconclusive Runs").
+      const open = waiting.map((r) => r.shortOfData ?? r.undecided);
+      if (open.every((o) => o !== undefined) && state.gates.onInconclusive === "pause") {
+        const allShort = waiting.every((r) => r.shortOfData !== undefined);
+        const remedies = [...new Set(open.flatMap((o) => o?.remedies ?? []))];
         return {
           kind: "pause",
-          gate: short[0].gate,
+          gate: waiting[0].gate,
           release: latest,
           reason:
-            `too little data after ${formatDuration(ctx.elapsedMs)} (bake ` +
+            `${allShort ? "too little data" : "undecided"} after ${formatDuration(ctx.elapsedMs)} (bake ` +
             `${formatDuration(step.bakeMs)} + ${formatDuration(state.gates.maxInconclusiveMs)} ` +
             `allowed${delay}): ` +
-            short.map((r) => `${r.gate}: ${r.shortOfData?.reason}`).join("; ") +
+            waiting.map((r, i) => `${r.gate}: ${open[i]?.reason}`).join("; ") +
             `. Remedies: ${remedies.join("; ")}`,
         };
       }

@@ -31,6 +31,12 @@ export interface GateResult {
    */
   shortOfData?: { reason: string; remedies: string[] };
   /**
+   * An inconclusive verdict with the sample complete whose evidence leans towards a regression
+   * without reaching the fail threshold: more data would settle it either way. Past the bake and
+   * --max-inconclusive it pauses like shortOfData (or rolls back with --on-inconclusive rollback).
+   */
+  undecided?: { reason: string; remedies: string[] };
+  /**
    * With a pass: small plain JSON the gate wants at later steps. The release keeps it under
    * `gateMemory[gate]` (replacing what the gate kept before), written with the next step.
    */
@@ -42,7 +48,8 @@ export interface Gate {
   readonly name: string;
   /**
    * How late this gate's data arrives, in ms (e.g. the metrics gate: the source's settle delay
-   * plus one interval). A step may stay inconclusive this much longer before it rolls back.
+   * plus one interval). A step may stay inconclusive this much longer before --on-inconclusive
+   * applies (or, held for another reason, it rolls back).
    */
   readonly dataDelayMs?: number;
   /**

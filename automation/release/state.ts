@@ -11,13 +11,17 @@ import { Step } from "./plan";
 export interface GateSettings {
   /** Ask a person before each next step (a prompt on a terminal, a pause otherwise). */
   manual: boolean;
-  /** How long a step may stay inconclusive past its bake time before the release rolls back. */
+  /**
+   * How long a step may stay inconclusive past its bake time: then onInconclusive applies to a
+   * step short of data or undecided by its evidence, and any other rolls back.
+   */
   maxInconclusiveMs: number;
   /** How often gates are evaluated while a step holds. */
   intervalMs: number;
   /**
-   * What a step still short of data past bake + maxInconclusiveMs does: pause (exit 3) or roll
-   * back. Absent in releases recorded before the setting: roll back, as they did.
+   * What a step still short of data, or undecided by its evidence (GateResult.undecided), past
+   * bake + maxInconclusiveMs does: pause (exit 3) or roll back. Absent in releases recorded
+   * before the setting: roll back, as they did.
    */
   onInconclusive?: "pause" | "rollback";
   [gate: string]: unknown;

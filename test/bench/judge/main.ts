@@ -4,6 +4,7 @@
  */
 import { DEFAULT_ERROR_RATE_OPTIONS } from "../../../automation/judge/errorRate";
 import { DEFAULT_LATENCY_OPTIONS } from "../../../automation/judge/latency";
+import { STABLE_HISTORY_INTERVALS } from "../../../automation/judge/judge";
 import {
   CONTENDERS,
   P99_CEILING_MS,
@@ -16,6 +17,7 @@ import {
 import { LATENCY, STANDARD_SCHEDULE } from "./simulate";
 import {
   DRIVER,
+  formatAfterPromote,
   formatReleaseTable,
   RELEASE_RUNS,
   RELEASE_SCENARIOS,
@@ -64,6 +66,14 @@ function main(): void {
     s,
     r: runReleaseScenario(s, i, RELEASE_RUNS, SEED),
   }));
+  const afterPromote = releases
+    .map(({ s, r }, i) => ({ s, r, i }))
+    .filter(({ r }) => r.pausedShort + r.pausedUndecided > 0)
+    .map(({ s, r, i }) => ({
+      s,
+      r,
+      promoted: runReleaseScenario(s, i, RELEASE_RUNS, SEED, undefined, 1),
+    }));
   const w10 = summarise(results[SCENARIOS.findIndex((s) => s.id === "1-2-w10")].outcomes["judge"]);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const e = DEFAULT_ERROR_RATE_OPTIONS;
@@ -72,7 +82,9 @@ function main(): void {
     `Canary judge benchmark: ${RUNS} simulated releases per scenario, seed ${SEED}, 100 req/s,`,
     `one check per minute for 60 minutes; weights 10/25/50/100 % x 15 min (* = 10 % for 60 min).`,
     `judge: error-rate mixture SPRT, allowed ratio ${e.allowedRatio}, alpha ${e.alpha}; ` +
-      `latency paired sign SPRT on p99 ratios, allowed ratio ${l.allowedRatio}, alpha ${l.alpha}.`,
+      `latency paired sign SPRT on p99 ratios, allowed ratio ${l.allowedRatio}, alpha ${l.alpha}; ` +
+      `as the metrics gate, it also reads the stable's ${STABLE_HISTORY_INTERVALS} minutes before the ` +
+      `first step (its dispersion; the threshold gates judge the canary alone).`,
     `Flagger-style: canary success rate >= 99 % per check, rollback at 5 failed checks.`,
     `Argo-style: canary error rate <= 1 % per check, failureLimit 3 (fails at the 4th).`,
     `Rows with p99: all gates also watch latency; threshold gates with p99 <= ${P99_CEILING_MS} ms ` +
@@ -94,12 +106,20 @@ function main(): void {
       `${DRIVER.weights.join("/")} %, bake ${DRIVER.bakeMinutes} min, --max-inconclusive ` +
       `${DRIVER.maxInconclusiveMinutes}m (+${DRIVER.dataDelayMinutes} min data delay), ` +
       `--min-requests ${DRIVER.minRequests}, --error-ratio ${DRIVER.errorRatio}, --latency-ratio ` +
-      `${l.allowedRatio}; a pass moves on, a fail rolls back, a time-out pauses when short of data ` +
-      `and rolls back otherwise. 20->200 rps ramps over 40 min.`,
+      `${l.allowedRatio}, --on-inconclusive pause; a pass moves on, a fail rolls back, a ` +
+      `time-out pauses when short of data or undecided (evidence above 1, below 1/alpha) and ` +
+      `rolls back otherwise ("timed out"); with --on-inconclusive rollback each pause would be ` +
+      `a rollback at the same minute. 20->200 rps ramps over 40 min; (n min): median minute of ` +
+      `the rollbacks.`,
     "",
     formatReleaseTable(releases),
     "",
-    `${SCENARIOS.length * RUNS + RELEASE_SCENARIOS.length * RELEASE_RUNS} releases in ${seconds.toFixed(1)} s.`,
+    `A pause is not the end: \`promote\` gives the step another --max-inconclusive, the evidence ` +
+      `going on. The same releases with one promote, at once, at each pause:`,
+    formatAfterPromote(afterPromote),
+    "",
+    `${SCENARIOS.length * RUNS + (RELEASE_SCENARIOS.length + afterPromote.length) * RELEASE_RUNS} ` +
+      `releases in ${seconds.toFixed(1)} s.`,
   ];
   console.log(out.join("\n"));
 }

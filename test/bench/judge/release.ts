@@ -3,24 +3,31 @@
  * 5-minute bake, --max-inconclusive 10m, --min-requests 200, --error-ratio 1, the default
  * --latency-ratio. A step moves on when the judge passes it, the release rolls back when it
  * fails, and a step still inconclusive past bake + max-inconclusive + one interval of data delay
- * times out: it pauses when the judge is short of data (--on-inconclusive pause, the default),
- * and rolls back otherwise. One check per one-minute interval (the default 15 s checks see a
+ * times out: it pauses when the judge is short of data or undecided (--on-inconclusive pause,
+ * the default), and rolls back otherwise ("timed-out"). With --on-inconclusive rollback every
+ * pause would be a rollback at the same minute, so one run gives the figures of both settings.
+ * One check per one-minute interval (the default 15 s checks see a
  * new interval once a minute). The judge is folded interval by interval, which gives what the
  * metrics gate computes at each check from the release's intervals (and its kept summary at
  * 100 %).
  */
 import {
+  foldStableHistory,
   initJudge,
+  STABLE_HISTORY_INTERVALS,
   JudgeOptions,
   JudgeState,
   judgeShortOfData,
+  judgeUndecided,
   judgeVerdict,
   updateJudge,
 } from "../../../automation/judge/judge";
 import { errorRateVerdict } from "../../../automation/judge/errorRate";
 import { latencyVerdict } from "../../../automation/judge/latency";
+import { Interval } from "../../../automation/metrics/interval";
 import { Random } from "./random";
-import { LATENCY, minuteSampler, Scenario } from "./simulate";
+import { HISTORY_STREAM } from "./run";
+import { LATENCY, minuteSampler, Scenario, stableHistory } from "./simulate";
 
 export const RELEASE_RUNS = 1000;
 
@@ -45,7 +52,12 @@ export function driverJudgeOptions(): JudgeOptions {
   };
 }
 
-export type ReleaseEnd = "promoted" | "failed" | "timed-out" | "paused";
+/**
+ * paused-short: paused at a time-out for want of data; paused-undecided: paused at a time-out
+ * with the sample complete and the evidence between the pass level and 1/alpha; timed-out:
+ * rolled back at a time-out (held for another reason).
+ */
+export type ReleaseEnd = "promoted" | "failed" | "timed-out" | "paused-short" | "paused-undecided";
 
 export interface ReleaseOutcome {
   end: ReleaseEnd;
@@ -187,12 +199,16 @@ export function runRelease(
   s: Scenario,
   rng: Random,
   options: JudgeOptions = driverJudgeOptions(),
+  promotes = 0,
+  history: readonly Interval[] = [],
 ): ReleaseOutcome {
   const sample = minuteSampler(s, rng);
-  let state: JudgeState = initJudge(options);
+  let state: JudgeState = foldStableHistory(initJudge(options), history);
   let minute = 0;
+  let promotesLeft = promotes;
   const timeout = DRIVER.bakeMinutes + DRIVER.maxInconclusiveMinutes + DRIVER.dataDelayMinutes;
   for (let step = 0; step < DRIVER.weights.length; step++) {
+    let allowed = timeout;
     for (let elapsed = 1; ; elapsed++) {
       state = updateJudge(state, sample(minute, DRIVER.weights[step], step));
       minute++;
@@ -202,8 +218,19 @@ export function runRelease(
         return { end: "failed", minute, step, by };
       }
       if (verdict === "pass") break;
-      if (elapsed >= timeout) {
-        const end = judgeShortOfData(state) ? "paused" : "timed-out";
+      if (elapsed >= allowed) {
+        const end: ReleaseEnd = judgeShortOfData(state)
+          ? "paused-short"
+          : judgeUndecided(state)
+            ? "paused-undecided"
+            : "timed-out";
+        if (end !== "timed-out" && promotesLeft > 0) {
+          // A person runs `promote` at once: the step waits another --max-inconclusive (plus the
+          // data delay) from then, the judge going on from where it was.
+          promotesLeft--;
+          allowed = elapsed + DRIVER.maxInconclusiveMinutes + DRIVER.dataDelayMinutes;
+          continue;
+        }
         const latencyHeld = state.latency !== null && latencyVerdict(state.latency) !== "pass";
         const errorsHeld = state.errorRate !== null && errorRateVerdict(state.errorRate) !== "pass";
         return { end, minute, step, by: errorsHeld ? "errors" : latencyHeld ? "latency" : null };
@@ -218,12 +245,19 @@ export interface ReleaseSummary {
   promoted: number;
   failed: number;
   failedByLatency: number;
+  /** Rolled back at a time-out, held for another reason than want of data or evidence. */
   timedOut: number;
   /** Failed or timed out with the latency test the one that failed or held. */
   latencyRollbacks: number;
-  paused: number;
-  /** Rolled back (failed or timed out) before the 100 % step. */
-  stoppedBeforeFull: number;
+  /** Paused at a time-out: short of data, undecided. */
+  pausedShort: number;
+  pausedUndecided: number;
+  /** Paused (either) with the latency test among those that held. */
+  latencyPauses: number;
+  /** Failed before the 100 % step. */
+  failedBeforeFull: number;
+  /** Paused (either) before the 100 % step. */
+  pausedBeforeFull: number;
   minuteMedian: number;
   minuteMax: number;
 }
@@ -239,13 +273,21 @@ export function runReleaseScenario(
   runs: number,
   seed: number,
   options?: JudgeOptions,
+  promotes = 0,
 ): ReleaseSummary {
   const outcomes: ReleaseOutcome[] = [];
   for (let r = 0; r < runs; r++) {
-    outcomes.push(runRelease(s, new Random(seed, 1000 + index, r), options));
+    const history = stableHistory(
+      s,
+      new Random(seed, 1000 + index, r, HISTORY_STREAM),
+      STABLE_HISTORY_INTERVALS,
+    );
+    outcomes.push(runRelease(s, new Random(seed, 1000 + index, r), options, promotes, history));
   }
   const count = (f: (o: ReleaseOutcome) => boolean) => outcomes.filter(f).length / runs;
   const stopped = outcomes.filter((o) => o.end === "failed" || o.end === "timed-out");
+  const paused = (o: ReleaseOutcome) => o.end === "paused-short" || o.end === "paused-undecided";
+  const beforeFull = (o: ReleaseOutcome) => o.step < DRIVER.weights.length - 1;
   return {
     runs,
     promoted: count((o) => o.end === "promoted"),
@@ -253,12 +295,13 @@ export function runReleaseScenario(
     failedByLatency: count((o) => o.end === "failed" && o.by === "latency"),
     timedOut: count((o) => o.end === "timed-out"),
     latencyRollbacks: count(
-      (o) => o.end !== "promoted" && o.end !== "paused" && o.by === "latency",
+      (o) => (o.end === "failed" || o.end === "timed-out") && o.by === "latency",
     ),
-    paused: count((o) => o.end === "paused"),
-    stoppedBeforeFull: count(
-      (o) => (o.end === "failed" || o.end === "timed-out") && o.step < DRIVER.weights.length - 1,
-    ),
+    pausedShort: count((o) => o.end === "paused-short"),
+    pausedUndecided: count((o) => o.end === "paused-undecided"),
+    latencyPauses: count((o) => paused(o) && o.by === "latency"),
+    failedBeforeFull: count((o) => o.end === "failed" && beforeFull(o)),
+    pausedBeforeFull: count((o) => paused(o) && beforeFull(o)),
     minuteMedian: quantile(
       stopped.map((o) => o.minute),
       0.5,
@@ -274,30 +317,43 @@ function pct(x: number): string {
 /** The figure a scenario's target is about, and the target, as printed. */
 export function figureAndTarget(t: ReleaseTarget, r: ReleaseSummary): [string, string, boolean] {
   const rolledBack = r.failed + r.timedOut;
+  const paused = r.pausedShort + r.pausedUndecided;
+  // What --on-inconclusive rollback would give: every pause a rollback at the same minute.
+  const withRollback = `${pct(rolledBack + paused)} with --on-inconclusive rollback`;
   switch (t.kind) {
     case "promoted":
       return [`${pct(r.promoted)} promoted`, `>= ${pct(t.min)}`, r.promoted >= t.min];
     case "falseRollbacks":
-      return [`${pct(rolledBack)} rolled back`, `<= ${pct(t.max)}`, rolledBack <= t.max];
+      return [
+        `${pct(rolledBack)} rolled back, ${pct(paused)} paused (${withRollback})`,
+        `<= ${pct(t.max)}`,
+        rolledBack <= t.max,
+      ];
     case "latencyFalseRollbacks":
       return [
-        `${pct(r.latencyRollbacks)} by latency (${pct(rolledBack)} in all)`,
+        `${pct(r.latencyRollbacks)} by latency (${pct(rolledBack)} in all), ` +
+          `${pct(r.latencyPauses)} paused by latency`,
         `<= ${pct(t.max)}`,
         r.latencyRollbacks <= t.max,
       ];
     case "falseRollbacksReported":
-      return [`${pct(rolledBack)} rolled back`, "reported", true];
+      return [`${pct(rolledBack)} rolled back, ${pct(paused)} paused`, "reported", true];
     case "caught":
-      return [`${pct(r.failed)} failed`, `>= ${pct(t.min)}`, r.failed >= t.min];
+      return [
+        `${pct(r.failed)} failed, ${pct(paused)} paused`,
+        `>= ${pct(t.min)}`,
+        r.failed >= t.min,
+      ];
     case "caughtBeforeFull":
       return [
-        `${pct(r.stoppedBeforeFull)} stopped before 100 % (${pct(r.failedByLatency)} by latency)`,
+        `${pct(r.failedBeforeFull)} failed before 100 % (${pct(r.failedByLatency)} by latency), ` +
+          `${pct(r.pausedBeforeFull)} paused`,
         `>= ${pct(t.min)}`,
-        r.stoppedBeforeFull >= t.min,
+        r.failedBeforeFull >= t.min,
       ];
     case "pausedNotRolledBack":
       return [
-        `${pct(r.paused)} paused, ${pct(r.timedOut)} timed out, ${pct(r.failed)} failed`,
+        `${pct(r.pausedShort)} paused short of data, ${pct(r.timedOut)} timed out, ${pct(r.failed)} failed`,
         "0 % timed out",
         r.timedOut === 0,
       ];
@@ -310,11 +366,32 @@ export function figureAndTarget(t: ReleaseTarget, r: ReleaseSummary): [string, s
   }
 }
 
+/**
+ * What one `promote` at each pause gives, next to what the pauses were (the same releases: the
+ * same seeds, so each run is the same up to its pause).
+ */
+export function formatAfterPromote(
+  rows: { s: ReleaseScenario; r: ReleaseSummary; promoted: ReleaseSummary }[],
+): string {
+  return rows
+    .map(({ s, r, promoted: p }) => {
+      const paused = r.pausedShort + r.pausedUndecided;
+      const again = p.pausedShort + p.pausedUndecided;
+      return (
+        `  ${s.title}: ${pct(paused)} paused; after one promote ${pct(p.promoted)} promoted ` +
+        `(was ${pct(r.promoted)}), ${pct(p.failed + p.timedOut)} rolled back (was ` +
+        `${pct(r.failed + r.timedOut)}), ${pct(again)} paused again`
+      );
+    })
+    .join("\n");
+}
+
 export function formatReleaseTable(rows: { s: ReleaseScenario; r: ReleaseSummary }[]): string {
   const cells = rows.map(({ s, r }) => {
     const [figure, target, met] = figureAndTarget(s.target, r);
     const ends =
-      `${pct(r.promoted)} / ${pct(r.failed)} / ${pct(r.timedOut)} / ${pct(r.paused)}` +
+      `${pct(r.promoted)} / ${pct(r.failed)} / ${pct(r.pausedShort)} / ${pct(r.pausedUndecided)}` +
+      ` / ${pct(r.timedOut)}` +
       (Number.isFinite(r.minuteMedian) ? ` (${r.minuteMedian} min)` : "");
     return [s.title, figure, target, met ? "yes" : "NO", ends];
   });
@@ -323,7 +400,7 @@ export function formatReleaseTable(rows: { s: ReleaseScenario; r: ReleaseSummary
     "figure",
     "target",
     "met",
-    "promoted/failed/timed out/paused",
+    "promoted / failed / paused: short, undecided / timed out",
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) =>

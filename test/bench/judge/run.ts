@@ -7,7 +7,9 @@
  * without formatting its reason every minute).
  */
 import {
+  foldStableHistory,
   initJudge,
+  STABLE_HISTORY_INTERVALS,
   JudgeOptions,
   JudgeState,
   judgeVerdict,
@@ -24,7 +26,15 @@ import {
 } from "../../../automation/judge/thresholds";
 import { Interval } from "../../../automation/metrics/interval";
 import { Random } from "./random";
-import { CONSTANT_10, horizon, LATENCY, Scenario, simulate, STANDARD_SCHEDULE } from "./simulate";
+import {
+  CONSTANT_10,
+  horizon,
+  LATENCY,
+  Scenario,
+  simulate,
+  stableHistory,
+  STANDARD_SCHEDULE,
+} from "./simulate";
 
 /** p99 ceiling of the threshold gates where latency is watched: 1.25 x the normal p99. */
 export const P99_CEILING_MS = 1.25 * LATENCY.baseP99Ms;
@@ -142,6 +152,9 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
+/** The last part of the seed of a release's stable history (its own stream). */
+export const HISTORY_STREAM = 0x4849;
+
 /** A gate as the benchmark drives it: fold an interval, say whether it fails now. */
 interface Gate {
   step(interval: Interval): boolean;
@@ -150,7 +163,8 @@ interface Gate {
 export interface Contender {
   id: string;
   title: string;
-  create(s: Scenario): Gate;
+  /** history: the stable's intervals before the first step, for a gate that reads them. */
+  create(s: Scenario, history: readonly Interval[]): Gate;
 }
 
 export function judgeOptionsFor(s: Scenario): JudgeOptions {
@@ -179,8 +193,9 @@ export const CONTENDERS: readonly Contender[] = [
   {
     id: "judge",
     title: "judge (sequential)",
-    create(s) {
-      let state: JudgeState = initJudge(judgeOptionsFor(s));
+    create(s, history) {
+      // As the metrics gate does: the stable's intervals before the first step come first.
+      let state: JudgeState = foldStableHistory(initJudge(judgeOptionsFor(s)), history);
       return {
         step(interval) {
           state = updateJudge(state, interval);
@@ -227,8 +242,13 @@ export function runScenario(
   for (const c of contenders) outcomes[c.id] = [];
   for (let r = 0; r < runs; r++) {
     const trace = simulate(s, new Random(seed, index, r));
+    const history = stableHistory(
+      s,
+      new Random(seed, index, r, HISTORY_STREAM),
+      STABLE_HISTORY_INTERVALS,
+    );
     for (const c of contenders) {
-      const gate = c.create(s);
+      const gate = c.create(s, history);
       let served = 0;
       let minute: number | null = null;
       for (let t = 0; t < trace.length; t++) {

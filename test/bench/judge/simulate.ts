@@ -112,10 +112,10 @@ class BurstClock {
   }
 }
 
-/** Requests per second in the given minute of the release. */
+/** Requests per second in the given minute of the release (before it: as at its start). */
 export function rpsAt(s: Scenario, minute: number): number {
   if (s.rampTo === undefined || s.rampMinutes === undefined) return s.rps;
-  return s.rps + (s.rampTo - s.rps) * Math.min(1, minute / s.rampMinutes);
+  return s.rps + (s.rampTo - s.rps) * Math.min(1, Math.max(0, minute) / s.rampMinutes);
 }
 
 /** Draws a release's intervals one minute at a time, at whatever weight the caller says. */
@@ -187,5 +187,17 @@ export function simulate(s: Scenario, rng: Random): Interval[] {
     for (let i = 0; i < step.minutes; i++, minute++)
       out.push(sample(minute, step.weight, stepIndex));
   });
+  return out;
+}
+
+/**
+ * The stable's last `minutes` before the first step (weight 0), as the metrics gate reads them
+ * (STABLE_HISTORY_INTERVALS of them) and hands them to the judge as the
+ * stable's history. From its own stream, so a release's trace is the same with or without it.
+ */
+export function stableHistory(s: Scenario, rng: Random, minutes: number): Interval[] {
+  const sample = minuteSampler(s, rng);
+  const out: Interval[] = [];
+  for (let m = -minutes; m < 0; m++) out.push(sample(m, 0, -1));
   return out;
 }

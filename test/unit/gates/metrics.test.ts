@@ -8,7 +8,7 @@ import {
   MetricsGateSettings,
   MetricsMemory,
 } from "../../../automation/gates/metrics";
-import { CanaryJudgeResult, ThresholdDetails } from "../../../automation/judge";
+import { CanaryJudgeResult, formatNumber, ThresholdDetails } from "../../../automation/judge";
 import { Interval } from "../../../automation/metrics/interval";
 import { MetricsReader, MetricsWindow } from "../../../automation/metrics/reader";
 import { Step } from "../../../automation/release/plan";
@@ -141,23 +141,23 @@ describe("labelSteps", () => {
 });
 
 describe("MetricsGate", () => {
-  it("is named metrics and asks the source for the release so far and a baseline before it, by colour", async () => {
+  it("is named metrics and asks the source for the release so far and the stable's history before it, by colour", async () => {
     const source = new GivenIntervals([]);
     const gate = new MetricsGate(source, SETTINGS);
     expect(gate.name).to.equal("metrics");
-    // The release started 30 s before its first step: the baseline reaches 3 intervals back.
+    // The release started 30 s before its first step: the history reaches 15 intervals back.
     await gate.check(context(1, [at(0) + 10_000, at(6) + 5000], at(9) + 30_000));
     expect(source.windows).to.deep.equal([
-      { from: at(-3), to: at(9) + 30_000, stableColor: "blue", canaryColor: "green" },
+      { from: at(-15), to: at(9) + 30_000, stableColor: "blue", canaryColor: "green" },
     ]);
   });
 
-  it("reads the baseline from the release's start when its deploy took longer", async () => {
+  it("reads from the release's start when its deploy took longer", async () => {
     const source = new GivenIntervals([]);
     const ctx = context(0, [at(10) + 10_000], at(12));
-    ctx.release.startedAt = at(2) + 40_000;
+    ctx.release.startedAt = at(-12) + 40_000;
     await new MetricsGate(source, SETTINGS).check(ctx);
-    expect(source.windows[0].from).to.equal(at(2));
+    expect(source.windows[0].from).to.equal(at(-12));
   });
 
   it("is inconclusive without data", async () => {
@@ -282,6 +282,23 @@ describe("MetricsGate", () => {
       );
       expect(result.details).to.have.nested.property("signals.balancerErrors.verdict", "pass");
       expect(result.details).to.have.nested.property("errorRate.verdict", "pass");
+    });
+
+    it("takes the balancer 5xx baseline from the 3 intervals before the first step, not all the history", async () => {
+      // 12 minutes more of the stable's history, with 10 times the balancer 5xx: not the baseline.
+      const older = minutes(-15, -3, { requests: 0 }, GOOD_STABLE).map((i) => ({
+        ...i,
+        balancerErrors: 90,
+      }));
+      const result = await new MetricsGate(
+        new GivenIntervals([...older, ...before, ...step1(10)]),
+        SETTINGS,
+      ).check(context(0, [at(0)], at(5)));
+      expect(result.reason).to.contain(
+        "vs 50 expected at the baseline 0.10% (27/27000 requests before the first step)",
+      );
+      // The judge reads all of it as the stable's history.
+      expect(result.details).to.have.nested.property("errorRate.details.stable.requests", 180_000);
     });
 
     it("fails a canary the balancer answers 502 for, though its own 5xx are clean", async () => {
@@ -454,7 +471,33 @@ describe("MetricsGate", () => {
       expect(unhealthy).to.not.have.property("shortOfData");
     });
 
-    it("is not short of data when the evidence holds the step", async () => {
+    it("hands the judge the stable's intervals before the first step, not the canary's probes there", async () => {
+      const history = [-3, -2, -1].map((m, k) => ({
+        start: at(m),
+        stable: { requests: 9000, errors: [40, 160, 90][k], p99Ms: 50 },
+        canary: { requests: 20, errors: 20, p99Ms: 500 },
+      }));
+      const first = minutes(
+        0,
+        1,
+        { requests: 1000, errors: 16, p99Ms: 50 },
+        { requests: 9000, errors: 45, p99Ms: 50 },
+      );
+      const result = await new MetricsGate(
+        new GivenIntervals([...history, ...first]),
+        SETTINGS,
+      ).check(context(0, [at(0)], at(1)));
+      // Taken as binomial this first minute would fail the canary (see the judge's tests).
+      expect(result.verdict).to.equal("inconclusive");
+      const d = (result.details as CanaryJudgeResult["details"]).errorRate?.details;
+      expect(d?.dispersion).to.be.greaterThan(0.1);
+      expect(d?.stable).to.deep.include({ requests: 36000, errors: 335 });
+      expect(d?.canary).to.deep.include({ requests: 1000, errors: 16 });
+      expect(d?.informativeIntervals).to.equal(1);
+      expect(d?.step?.canary).to.deep.equal({ requests: 1000, errors: 16 });
+    });
+
+    it("is undecided, not short of data, when the evidence holds the step", async () => {
       const data = minutes(
         0,
         5,
@@ -467,6 +510,40 @@ describe("MetricsGate", () => {
       expect(result.verdict).to.equal("inconclusive");
       expect(result.reason).to.contain("is above the pass level 1");
       expect(result).to.not.have.property("shortOfData");
+      const evidence = (result.details as CanaryJudgeResult["details"]).errorRate?.details
+        .evidence as number;
+      expect(result.undecided).to.deep.equal({
+        reason:
+          `the error-rate evidence ${formatNumber(evidence)} is above the pass level 1 and below ` +
+          "1/alpha = 33.3 (canary 70/5000 5xx vs stable 450/45000 so far): the data lean " +
+          "towards a regression without showing one, and the tests stay valid however long they run",
+        remedies: [
+          "give it more time: `promote` resumes the step and waits another --max-inconclusive",
+          "send traffic: on a local stack add `--load <rps>` to `promote`",
+        ],
+      });
+    });
+
+    it("is neither undecided nor short of data while baking, and not undecided when the signals hold", async () => {
+      const canary = { requests: 1000, errors: 14, p99Ms: 50, unhealthyHosts: 0, healthyHosts: 2 };
+      const stable = { requests: 9000, errors: 90, p99Ms: 50, connectionErrors: 0 };
+      const data = minutes(0, 5, canary, stable).map((i) => ({ ...i, balancerErrors: 0 }));
+      const baking = await new MetricsGate(new GivenIntervals(data.slice(0, 4)), SETTINGS).check(
+        context(0, [at(0)], at(4)),
+      );
+      expect(baking.verdict).to.equal("inconclusive");
+      expect(baking).to.not.have.property("undecided");
+      expect(baking).to.not.have.property("shortOfData");
+      const clean = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(clean.undecided?.reason).to.contain("the error-rate evidence");
+      data[4].canary = { ...canary, unhealthyHosts: 1, healthyHosts: 1 };
+      const unhealthy = await new MetricsGate(new GivenIntervals(data), SETTINGS).check(
+        context(0, [at(0)], at(5)),
+      );
+      expect(unhealthy.verdict).to.equal("inconclusive");
+      expect(unhealthy).to.not.have.property("undecided");
     });
 
     it("in thresholds mode holds the canary alone to --max-error-rate", async () => {

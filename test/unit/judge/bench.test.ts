@@ -2,6 +2,13 @@ import { expect } from "chai";
 import { Random, logFactorial } from "../../bench/judge/random";
 import { quantile, runScenario, SCENARIOS, summarise } from "../../bench/judge/run";
 import { simulate, STANDARD_SCHEDULE } from "../../bench/judge/simulate";
+import {
+  DRIVER,
+  figureAndTarget,
+  RELEASE_SCENARIOS,
+  ReleaseSummary,
+  runRelease,
+} from "../../bench/judge/release";
 
 function moments(xs: number[]): { mean: number; variance: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -84,5 +91,78 @@ describe("judge/bench: simulator and runner", () => {
       errorsMedian: 20,
       errorsP90: 100,
     });
+  });
+
+  it("runs whole releases: a time-out pauses short of data or undecided, at the step's time-out", () => {
+    const timeout = DRIVER.bakeMinutes + DRIVER.maxInconclusiveMinutes + DRIVER.dataDelayMinutes;
+    const ends = new Map<string, number>();
+    for (const id of ["r-bursts-both", "r-low"]) {
+      const s = RELEASE_SCENARIOS.find((x) => x.id === id);
+      if (!s) throw new Error(`scenario ${id} missing`);
+      for (let r = 0; r < 150; r++) {
+        const o = runRelease(s, new Random(5, r));
+        ends.set(`${id} ${o.end}`, (ends.get(`${id} ${o.end}`) ?? 0) + 1);
+        if (o.end === "paused-short" || o.end === "paused-undecided") {
+          // Only at a time-out: the earlier steps took their bake at least, this one all of it.
+          expect(o.minute).to.be.at.least(o.step * DRIVER.bakeMinutes + timeout);
+        }
+      }
+    }
+    expect(ends.get("r-bursts-both paused-undecided") ?? 0).to.be.greaterThan(0);
+    expect(ends.get("r-bursts-both paused-short") ?? 0).to.equal(0);
+    expect(ends.get("r-low paused-short") ?? 0).to.be.greaterThan(140);
+    expect(ends.get("r-low paused-undecided") ?? 0).to.equal(0);
+  });
+
+  it("goes on from a pause after a promote, the same release up to it, with another --max-inconclusive", () => {
+    const s = RELEASE_SCENARIOS.find((x) => x.id === "r-bursts-both");
+    if (!s) throw new Error("scenario r-bursts-both missing");
+    let resumed = 0;
+    for (let r = 0; r < 150; r++) {
+      const plain = runRelease(s, new Random(5, r));
+      const promoted = runRelease(s, new Random(5, r), undefined, 1);
+      if (plain.end !== "paused-undecided") {
+        expect(promoted).to.deep.equal(plain);
+        continue;
+      }
+      resumed++;
+      // The step went on past the pause; a second pause comes a whole allowance later.
+      expect(promoted.minute).to.be.greaterThan(plain.minute);
+      if (promoted.end === "paused-undecided" && promoted.step === plain.step) {
+        expect(promoted.minute).to.equal(
+          plain.minute + DRIVER.maxInconclusiveMinutes + DRIVER.dataDelayMinutes,
+        );
+      }
+    }
+    expect(resumed).to.be.greaterThan(0);
+  });
+
+  it("prints rollbacks and pauses apart, and what --on-inconclusive rollback would give", () => {
+    const r: ReleaseSummary = {
+      runs: 1000,
+      promoted: 0.9,
+      failed: 0.03,
+      failedByLatency: 0,
+      timedOut: 0.01,
+      latencyRollbacks: 0,
+      pausedShort: 0.02,
+      pausedUndecided: 0.04,
+      latencyPauses: 0,
+      failedBeforeFull: 0.03,
+      pausedBeforeFull: 0.06,
+      minuteMedian: 9,
+      minuteMax: 30,
+    };
+    expect(figureAndTarget({ kind: "falseRollbacks", max: 0.05 }, r)).to.deep.equal([
+      "4.0 % rolled back, 6.0 % paused (10.0 % with --on-inconclusive rollback)",
+      "<= 5.0 %",
+      true,
+    ]);
+    expect(figureAndTarget({ kind: "falseRollbacks", max: 0.03 }, r)[2]).to.equal(false);
+    expect(figureAndTarget({ kind: "caughtBeforeFull", min: 0.8 }, r)).to.deep.equal([
+      "3.0 % failed before 100 % (0.0 % by latency), 6.0 % paused",
+      ">= 80.0 %",
+      false,
+    ]);
   });
 });

@@ -33,6 +33,8 @@ class ScriptedGate implements Gate {
   keep?: (step: number) => unknown;
   /** With an inconclusive verdict: short of data (none unless set). */
   shortOfData?: GateResult["shortOfData"];
+  /** With an inconclusive verdict: undecided by its evidence (none unless set). */
+  undecided?: GateResult["undecided"];
   constructor(private readonly script: (step: number, call: number) => GateVerdict) {}
   async check(ctx: GateContext): Promise<GateResult> {
     const call = this.calls.filter((c) => c.step === ctx.stepIndex).length;
@@ -48,6 +50,7 @@ class ScriptedGate implements Gate {
       reason: `scripted ${verdict} (errors 12/600 vs 6/5400)`,
       ...(verdict === "pass" && this.keep ? { keep: this.keep(ctx.stepIndex) } : {}),
       ...(verdict === "inconclusive" && this.shortOfData ? { shortOfData: this.shortOfData } : {}),
+      ...(verdict === "inconclusive" && this.undecided ? { undecided: this.undecided } : {}),
     };
   }
 }
@@ -868,14 +871,14 @@ describe("release engine", () => {
       }
     });
 
-    it("still rolls back a step held by evidence, not by want of data", async () => {
+    it("still rolls back a step held for a reason more data would not settle", async () => {
       const { stack, engine } = setup({ metrics: () => "inconclusive" });
       const outcome = await engine.rollout(request({ gates: gates({ onInconclusive: "pause" }) }));
       expect(outcome.kind).to.equal("rolled-back");
       expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
     });
 
-    it("rolls back when one gate is short of data and another is held by evidence", async () => {
+    it("rolls back when one gate is short of data and another held for a reason more data would not settle", async () => {
       const ctx = shortSetup();
       const held: Gate = {
         name: "webhook",
@@ -931,6 +934,75 @@ describe("release engine", () => {
         "green:0",
         "green:0",
       ]);
+    });
+  });
+
+  describe("a step undecided past its bake and --max-inconclusive", () => {
+    const UNDECIDED = {
+      reason:
+        "the error-rate evidence 4.2 is above the pass level 1 and below 1/alpha = 33.3 " +
+        "(canary 70/5000 5xx vs stable 450/45000 so far): the data lean towards a " +
+        "regression without showing one",
+      remedies: ["give it more time", "send traffic"],
+    };
+    const undecidedSetup = (opts: { stack?: MemoryStack; clock?: FakeClock } = {}) => {
+      const ctx = setup({ ...opts, metrics: () => "inconclusive" });
+      ctx.metrics.undecided = UNDECIDED;
+      return ctx;
+    };
+
+    it("pauses (exit 3) with the evidence and the remedies, leaving the step's weight as it is", async () => {
+      const { stack, engine, clock } = undecidedSetup();
+      const start = clock.now();
+      const outcome = await engine.rollout(request({ gates: gates({ onInconclusive: "pause" }) }));
+      expect(outcome.kind).to.equal("paused");
+      expect(exitCodeFor(outcome.kind, "rollout")).to.equal(3);
+      expect(message(outcome)).to.equal(
+        "paused at step 1 (10%): undecided after 6m (bake 1m + 5m allowed): metrics: " +
+          UNDECIDED.reason +
+          ". Remedies: give it more time; send traffic; " +
+          "go on with `npx ecs-canary promote --stack dev` or roll back with `npx ecs-canary abort --stack dev`",
+      );
+      expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
+      expect(release(stack)).to.include({ status: "paused", phase: "gating", stepIndex: 0 });
+      expect(release(stack)!.decisions.at(-1)).to.include({ gate: "metrics", verdict: "pause" });
+      expect(clock.now() - start).to.equal(6 * MIN);
+    });
+
+    it("rolls back with --on-inconclusive rollback, and in releases recorded before the setting", async () => {
+      for (const setting of [{ onInconclusive: "rollback" as const }, {}]) {
+        const { stack, engine } = undecidedSetup();
+        const outcome = await engine.rollout(request({ gates: gates(setting) }));
+        expect(outcome.kind).to.equal("rolled-back");
+        expect(message(outcome)).to.contain(
+          "inconclusive for 6m (bake 1m + 5m allowed): metrics: scripted inconclusive",
+        );
+        expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
+      }
+    });
+
+    it("pauses when one gate is short of data and another undecided, with both reasons", async () => {
+      const ctx = undecidedSetup();
+      const short: Gate = {
+        name: "webhook",
+        async check() {
+          return {
+            gate: "webhook",
+            verdict: "inconclusive",
+            reason: "waiting",
+            shortOfData: { reason: "the hook has 2 of 5 samples", remedies: ["give it more time"] },
+          };
+        },
+      };
+      ctx.deps.gates = () => [new BakeGate(), ctx.metrics, short];
+      const outcome = await new ReleaseEngine(ctx.deps).rollout(
+        request({ gates: gates({ onInconclusive: "pause" }) }),
+      );
+      expect(outcome.kind).to.equal("paused");
+      expect(message(outcome)).to.contain(
+        `undecided after 6m (bake 1m + 5m allowed): metrics: ${UNDECIDED.reason}; ` +
+          "webhook: the hook has 2 of 5 samples. Remedies: give it more time; send traffic; go on",
+      );
     });
   });
 
