@@ -11,9 +11,14 @@ describe("ecs-canary driver: crashing versions on the local stack (real engine, 
   const deployed = deployedStacks();
 
   it("rolls back a canary whose tasks crash after start, on balancer errors the target metrics never show", async () => {
-    // Green's processes exit 3 s after they start; a settle delay of one interval, so that the
-    // gate judges settled intervals only.
-    const s = await deployed({ greenCrashAfterMs: "3000", metricsSettleSeconds: "5" });
+    // Green's processes exit 3 s after they start; metrics in 5-second intervals (the
+    // platform's default is 60) and a settle delay of one interval, so that the gate judges
+    // settled intervals only.
+    const s = await deployed({
+      greenCrashAfterMs: "3000",
+      metricsIntervalSeconds: "5",
+      metricsSettleSeconds: "5",
+    });
     const client = new SteadyClient((await statusOf(s)).outputs.url);
     const run = await s.run([
       "rollout",

@@ -152,7 +152,12 @@ export class DriverStack {
   }
 }
 
-/** Sends GET requests one after another until stopped; counts answers by status and body. */
+/**
+ * Sends GET requests one after another, `pauseMs` apart, until stopped; counts answers by status
+ * and body. The pause (instead of as many requests as the CPU allows) leaves the engine and the
+ * test files running meanwhile their CPU, and makes the default `maxRequests` last at least
+ * 100 s, most or all of a release; a gap in service longer than a few milliseconds is still seen.
+ */
 export class SteadyClient {
   /** Requests without an answer (refused, reset, timed out). */
   unanswered = 0;
@@ -161,7 +166,7 @@ export class SteadyClient {
   private running = true;
   private readonly loop: Promise<void>;
 
-  constructor(url: string, maxRequests = 20_000) {
+  constructor(url: string, maxRequests = 20_000, pauseMs = 5) {
     this.loop = (async () => {
       for (let i = 0; this.running && i < maxRequests; i++) {
         try {
@@ -171,6 +176,7 @@ export class SteadyClient {
         } catch {
           this.unanswered++;
         }
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }
     })();
   }
@@ -199,6 +205,27 @@ export class SteadyClient {
     await this.loop;
     return this;
   }
+}
+
+/**
+ * Checks a run started right after a lease holder was killed. While the lease holds, it is
+ * refused (exit 5) naming the holder; returns true. On a machine so loaded that the holder's
+ * heartbeats (each two `pulumi` CLI runs) had fallen more than the expiry behind when
+ * the run read the lease, the run takes it over at once, and must say that the holder's last
+ * heartbeat was at least the expiry ago; returns false. A takeover of a lease that still held
+ * fails either way.
+ */
+export function refusedWhileHeld(run: DriverRun, expiryMs: number): boolean {
+  if (run.code === 5) {
+    expect(run.stderr).to.match(/a driver holds stack itest-\S+: `ecs-canary rollout`/);
+    return true;
+  }
+  const taken = /took over the lease of stack \S+: .* last heartbeat (\d+)s ago/.exec(run.stderr);
+  expect(taken, `exit ${run.code}: ${run.stderr}`).to.not.equal(null);
+  expect(Number(taken![1]) * 1000, "the holder's last heartbeat, seconds ago").to.be.at.least(
+    expiryMs,
+  );
+  return false;
 }
 
 export function waitFor<T>(

@@ -7,7 +7,8 @@ import { chromium } from "playwright-core";
 import { MAX_KEPT_INTERVALS } from "../../../automation/metrics/kept";
 import type { ReportData } from "../../../automation/report/assemble";
 import { PROJECT_ROOT } from "../../../automation/stack/environment";
-import { deployedStacks, DriverStack, outcome } from "../driver/driverHarness";
+import { deployedStacks, DriverStack, outcome, statusOf } from "../driver/driverHarness";
+import { processesMatching } from "../../unit/local/support/procScan";
 
 const CLI = path.join(PROJECT_ROOT, "build", "automation", "cli", "main.js");
 /** Screenshots and pages of the reports these tests open: kept, git-ignored. */
@@ -98,8 +99,7 @@ describe("ecs-canary report of a real local release, opened in headless Chromium
   const deployed = deployedStacks();
 
   it("draws a rolled-back release's timeline offline; the release is still reported after the next one", async () => {
-    // 1-second intervals: the local balancer keeps 60 of them, a minute, so the first
-    // release's report a minute later needs what was kept with it.
+    // 1-second intervals, so that a short release spans many of them.
     const s = await deployed({ metricsIntervalSeconds: "1", greenErrorRate: "0.3" });
     const bad = await s.run([
       "rollout",
@@ -193,7 +193,24 @@ describe("ecs-canary report of a real local release, opened in headless Chromium
       "1s",
     ]);
     expect(next.code, next.stderr).to.equal(0);
-    await new Promise((resolve) => setTimeout(resolve, 62_000)); // past the balancer's 60 intervals
+    // The source loses the first release's intervals: its balancer (which would keep them for
+    // three hours) is killed, so the report can only draw them from what was kept with it.
+    const balancers = processesMatching(`--instance=ecs-canary/${s.name}/`).filter((p) =>
+      p.cmdline.includes(path.join("balancer", "main.js")),
+    );
+    expect(balancers).to.have.length(1);
+    process.kill(balancers[0].pid, "SIGKILL");
+    const { metricsSource } = (await statusOf(s)).outputs;
+    if (metricsSource.kind !== "local") throw new Error("expected the local metrics source");
+    const answers = () =>
+      fetch(`${metricsSource.adminUrl}/metrics`).then(
+        () => true,
+        () => false,
+      );
+    for (const deadline = Date.now() + 10_000; await answers(); ) {
+      expect(Date.now(), "the killed balancer still answers").to.be.below(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const again = await report(s, ["--release", releaseId, "--json"]);
     expect(again.code, again.stderr).to.equal(0);
     const past = JSON.parse(again.stdout) as ReportData;

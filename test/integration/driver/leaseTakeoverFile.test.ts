@@ -1,0 +1,3 @@
+import { describeSharedBackend } from "./sharedBackendCases";
+
+describeSharedBackend("file", ["lease-takeover"]);

@@ -1,0 +1,3 @@
+import { describeSharedBackend } from "./sharedBackendCases";
+
+describeSharedBackend("S3", ["lease-takeover"]);

@@ -1,0 +1,3 @@
+import { describeSharedBackend } from "./sharedBackendCases";
+
+describeSharedBackend("file", ["paused-elsewhere", "abort-elsewhere"]);

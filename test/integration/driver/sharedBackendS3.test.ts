@@ -1,0 +1,3 @@
+import { describeSharedBackend } from "./sharedBackendCases";
+
+describeSharedBackend("S3", ["paused-elsewhere", "abort-elsewhere"]);
