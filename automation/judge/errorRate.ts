@@ -196,17 +196,18 @@ export interface ErrorRateState {
  * keeps it (automation/gates/metrics.ts) for a 100 % step whose metrics source no longer reads
  * back that far.
  */
-export interface ErrorRateSummary {
-  logLikelihoodRatios: number[];
-  maxLogEvidence: number;
-  failedAt: number | null;
-  failedLogEvidence: number | null;
-  intervals: number;
-  informativeIntervals: number;
-  lastStart: number | null;
-  total: { canary: Counts; stable: Counts };
-  dispersion: DispersionSums;
-}
+export type ErrorRateSummary = Pick<
+  ErrorRateState,
+  | "logLikelihoodRatios"
+  | "maxLogEvidence"
+  | "failedAt"
+  | "failedLogEvidence"
+  | "intervals"
+  | "informativeIntervals"
+  | "lastStart"
+  | "total"
+  | "dispersion"
+>;
 
 export interface ErrorRateDetails {
   allowedRatio: number;
