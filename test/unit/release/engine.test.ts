@@ -113,6 +113,21 @@ const release = (stack: MemoryStack) => releaseOf(stack.tags);
 /** What the CLI says about an outcome on the tests' stack. */
 const message = (outcome: Outcome) => outcomeMessage(outcome, "dev");
 
+/** What the metrics gate says of a step short of data, and of one undecided. */
+const SHORT = {
+  reason:
+    "the canary served 40 requests in 360s of settled intervals at 10% (0.11 req/s); a step needs 200",
+  remedies: ["give it more time", "send traffic", "ask for less"],
+};
+
+const UNDECIDED = {
+  reason:
+    "the error-rate evidence 4.2 is above the pass level 1 and below 1/alpha = 33.3 " +
+    "(canary 70/5000 5xx vs stable 450/45000 so far): the data lean towards a " +
+    "regression without showing one",
+  remedies: ["give it more time", "send traffic"],
+};
+
 describe("release engine", () => {
   it("walks 10/50/100, promotes, then scales the old stable down after the delay", async () => {
     const { stack, engine, clock, metrics } = setup();
@@ -827,12 +842,53 @@ describe("release engine", () => {
     });
   });
 
+  // A step held past its bake and --max-inconclusive, short of data or undecided: the same rule.
+  for (const held of [
+    { what: "short of data", words: "too little data", open: SHORT, key: "shortOfData" },
+    { what: "undecided", words: "undecided", open: UNDECIDED, key: "undecided" },
+  ] as const) {
+    describe(`a step ${held.what} past its bake and --max-inconclusive: pause or rollback`, () => {
+      const heldSetup = () => {
+        const ctx = setup({ metrics: () => "inconclusive" });
+        ctx.metrics[held.key] = held.open;
+        return ctx;
+      };
+
+      it("pauses (exit 3) with the numbers and the remedies, leaving the step's weight as it is", async () => {
+        const { stack, engine, clock } = heldSetup();
+        const start = clock.now();
+        const outcome = await engine.rollout(
+          request({ gates: gates({ onInconclusive: "pause" }) }),
+        );
+        expect(outcome.kind).to.equal("paused");
+        expect(exitCodeFor(outcome.kind, "rollout")).to.equal(3);
+        expect(message(outcome)).to.equal(
+          `paused at step 1 (10%): ${held.words} after 6m (bake 1m + 5m allowed): metrics: ` +
+            held.open.reason +
+            `. Remedies: ${held.open.remedies.join("; ")}; ` +
+            "go on with `npx ecs-canary promote --stack dev` or roll back with `npx ecs-canary abort --stack dev`",
+        );
+        expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
+        expect(release(stack)).to.include({ status: "paused", phase: "gating", stepIndex: 0 });
+        expect(release(stack)!.decisions.at(-1)).to.include({ gate: "metrics", verdict: "pause" });
+        expect(clock.now() - start).to.equal(6 * MIN);
+      });
+
+      it("rolls back with --on-inconclusive rollback, and in releases recorded before the setting", async () => {
+        for (const setting of [{ onInconclusive: "rollback" as const }, {}]) {
+          const { stack, engine } = heldSetup();
+          const outcome = await engine.rollout(request({ gates: gates(setting) }));
+          expect(outcome.kind).to.equal("rolled-back");
+          expect(message(outcome)).to.contain(
+            "inconclusive for 6m (bake 1m + 5m allowed): metrics: scripted inconclusive",
+          );
+          expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
+        }
+      });
+    });
+  }
+
   describe("a step short of data past its bake and --max-inconclusive", () => {
-    const SHORT = {
-      reason:
-        "the canary served 40 requests in 360s of settled intervals at 10% (0.11 req/s); a step needs 200",
-      remedies: ["give it more time", "send traffic", "ask for less"],
-    };
     const shortSetup = (
       opts: { stack?: MemoryStack; clock?: FakeClock; script?: () => GateVerdict } = {},
     ) => {
@@ -840,36 +896,6 @@ describe("release engine", () => {
       ctx.metrics.shortOfData = SHORT;
       return ctx;
     };
-
-    it("pauses (exit 3) with the numbers and the remedies, leaving the step's weight as it is", async () => {
-      const { stack, engine, clock } = shortSetup();
-      const start = clock.now();
-      const outcome = await engine.rollout(request({ gates: gates({ onInconclusive: "pause" }) }));
-      expect(outcome.kind).to.equal("paused");
-      expect(exitCodeFor(outcome.kind, "rollout")).to.equal(3);
-      expect(message(outcome)).to.equal(
-        "paused at step 1 (10%): too little data after 6m (bake 1m + 5m allowed): metrics: " +
-          SHORT.reason +
-          ". Remedies: give it more time; send traffic; ask for less; " +
-          "go on with `npx ecs-canary promote --stack dev` or roll back with `npx ecs-canary abort --stack dev`",
-      );
-      expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
-      expect(release(stack)).to.include({ status: "paused", phase: "gating", stepIndex: 0 });
-      expect(release(stack)!.decisions.at(-1)).to.include({ gate: "metrics", verdict: "pause" });
-      expect(clock.now() - start).to.equal(6 * MIN);
-    });
-
-    it("rolls back with --on-inconclusive rollback, and in releases recorded before the setting", async () => {
-      for (const setting of [{ onInconclusive: "rollback" as const }, {}]) {
-        const { stack, engine } = shortSetup();
-        const outcome = await engine.rollout(request({ gates: gates(setting) }));
-        expect(outcome.kind).to.equal("rolled-back");
-        expect(message(outcome)).to.contain(
-          "inconclusive for 6m (bake 1m + 5m allowed): metrics: scripted inconclusive",
-        );
-        expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
-      }
-    });
 
     it("still rolls back a step held for a reason more data would not settle", async () => {
       const { stack, engine } = setup({ metrics: () => "inconclusive" });
@@ -938,48 +964,11 @@ describe("release engine", () => {
   });
 
   describe("a step undecided past its bake and --max-inconclusive", () => {
-    const UNDECIDED = {
-      reason:
-        "the error-rate evidence 4.2 is above the pass level 1 and below 1/alpha = 33.3 " +
-        "(canary 70/5000 5xx vs stable 450/45000 so far): the data lean towards a " +
-        "regression without showing one",
-      remedies: ["give it more time", "send traffic"],
-    };
     const undecidedSetup = (opts: { stack?: MemoryStack; clock?: FakeClock } = {}) => {
       const ctx = setup({ ...opts, metrics: () => "inconclusive" });
       ctx.metrics.undecided = UNDECIDED;
       return ctx;
     };
-
-    it("pauses (exit 3) with the evidence and the remedies, leaving the step's weight as it is", async () => {
-      const { stack, engine, clock } = undecidedSetup();
-      const start = clock.now();
-      const outcome = await engine.rollout(request({ gates: gates({ onInconclusive: "pause" }) }));
-      expect(outcome.kind).to.equal("paused");
-      expect(exitCodeFor(outcome.kind, "rollout")).to.equal(3);
-      expect(message(outcome)).to.equal(
-        "paused at step 1 (10%): undecided after 6m (bake 1m + 5m allowed): metrics: " +
-          UNDECIDED.reason +
-          ". Remedies: give it more time; send traffic; " +
-          "go on with `npx ecs-canary promote --stack dev` or roll back with `npx ecs-canary abort --stack dev`",
-      );
-      expect(stack.weights()).to.deep.equal(["blue:0", "blue:10"]);
-      expect(release(stack)).to.include({ status: "paused", phase: "gating", stepIndex: 0 });
-      expect(release(stack)!.decisions.at(-1)).to.include({ gate: "metrics", verdict: "pause" });
-      expect(clock.now() - start).to.equal(6 * MIN);
-    });
-
-    it("rolls back with --on-inconclusive rollback, and in releases recorded before the setting", async () => {
-      for (const setting of [{ onInconclusive: "rollback" as const }, {}]) {
-        const { stack, engine } = undecidedSetup();
-        const outcome = await engine.rollout(request({ gates: gates(setting) }));
-        expect(outcome.kind).to.equal("rolled-back");
-        expect(message(outcome)).to.contain(
-          "inconclusive for 6m (bake 1m + 5m allowed): metrics: scripted inconclusive",
-        );
-        expect(stack.weights()).to.deep.equal(["blue:0", "blue:10", "blue:0"]);
-      }
-    });
 
     it("pauses when one gate is short of data and another undecided, with both reasons", async () => {
       const ctx = undecidedSetup();
