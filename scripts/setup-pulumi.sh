@@ -87,10 +87,11 @@ if [ ! -L "$bin/pulumi-language-nodejs" ]; then
     log "built pulumi-language-nodejs in $((SECONDS - start)) s"
   fi
   typescript="$(sed -n 's/^ *typescript: *\(true\|false\) *$/\1/p' "$root/Pulumi.yaml" | head -n 1)"
+  # Found from the wrapper's own folder, so a working copy moved with its .tools still works.
   cat >"$bin/.pulumi-language-nodejs.new" <<LANGHOST
 #!/bin/sh
 # Written by scripts/setup-pulumi.sh: see there.
-exec "$langhost" -typescript=${typescript:-true} "\$@"
+exec "\$(dirname "\$0")/../build/langhost/pulumi-language-nodejs" -typescript=${typescript:-true} "\$@"
 LANGHOST
   chmod +x "$bin/.pulumi-language-nodejs.new"
   mv -f "$bin/.pulumi-language-nodejs.new" "$bin/pulumi-language-nodejs"
